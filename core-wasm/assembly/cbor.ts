@@ -1,0 +1,1 @@
+export function cbor_version(): i32 { return 1; }

@@ -1,0 +1,1 @@
+export function coap_version(): i32 { return 1; }

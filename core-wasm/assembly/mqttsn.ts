@@ -1,0 +1,1 @@
+export function mqttsn_version(): i32 { return 1; }

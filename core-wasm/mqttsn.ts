@@ -1,0 +1,2 @@
+// Filled in by its owner; see docs/architecture.md for the API.
+export {};
