@@ -1,6 +1,6 @@
 // The committed core.wasm must be exactly what the sources compile to, so a fresh clone runs
 // without a build step and a forgotten `deno task build` fails CI instead of shipping stale code.
-import { assertEquals } from "node:assert/strict";
+import { equal as assertEquals } from "node:assert/strict";
 import { buildCore } from "../core-wasm/build.ts";
 
 Deno.test("core.wasm is built from the current AssemblyScript sources", async () => {
