@@ -72,7 +72,7 @@ export async function fernetDecrypt(
   token: string,
   opts: { maxAgeSeconds?: number; nowSeconds?: number } = {},
 ): Promise<{ plain: string; timestamp: number }> {
-  let raw: Uint8Array;
+  let raw: Uint8Array<ArrayBuffer>;
   try {
     raw = fromBase64url(token.trim());
   } catch {

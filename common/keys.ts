@@ -32,7 +32,7 @@ export function base64url(bytes: Uint8Array, pad = false): string {
   return s;
 }
 
-export function fromBase64url(text: string): Uint8Array {
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
   const b64 = text.replaceAll("-", "+").replaceAll("_", "/");
   const padded = b64 + "=".repeat((4 - (b64.length % 4)) % 4);
   const bin = atob(padded);

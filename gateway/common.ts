@@ -1,0 +1,68 @@
+// What every protocol gateway starts with: a node registry swept every second and a link to the
+// broker. The protocol part only turns its traffic into registry calls and writes into packets.
+import type { Keys } from "../common/keys.ts";
+import { BrokerLink, type WriteHandler } from "./broker_link.ts";
+import { NodeRegistry } from "./registry.ts";
+
+export interface GatewayBaseOptions {
+  /** `ws(s)://host:port/gw` */
+  brokerUrl: string;
+  keys: Keys;
+  /** Shown by the broker in logs, metrics and its REST API. */
+  name?: string;
+  /** Seconds of silence after which a node is dropped (pyaiot's --max-time, 120). */
+  maxTimeS?: number;
+  /** Offer the binary CBOR link to the broker. */
+  binary?: boolean;
+  /** Link tuning, mostly for tests. */
+  aliveMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface GatewayCore {
+  name: string;
+  registry: NodeRegistry;
+  link: BrokerLink;
+  close(): Promise<void>;
+}
+
+export interface RunningGateway {
+  name: string;
+  /** The node-facing port (UDP for CoAP/MQTT-SN, TCP for ws; 0 for MQTT). */
+  port: number;
+  registry: NodeRegistry;
+  link: BrokerLink;
+  close(): Promise<void>;
+}
+
+export function startGatewayCore(
+  base: GatewayBaseOptions,
+  defaultName: string,
+  onWrite: WriteHandler,
+): GatewayCore {
+  const name = base.name ?? `${defaultName}-${Deno.hostname()}`;
+  const registry = new NodeRegistry({ timeoutMs: (base.maxTimeS ?? 120) * 1000 });
+  const link = new BrokerLink({
+    url: base.brokerUrl,
+    keys: base.keys,
+    name,
+    registry,
+    onWrite,
+    binary: base.binary,
+    aliveMs: base.aliveMs,
+    minBackoffMs: base.minBackoffMs,
+    maxBackoffMs: base.maxBackoffMs,
+  });
+  const sweeper = setInterval(() => registry.sweep(), 1000);
+  link.start();
+  return {
+    name,
+    registry,
+    link,
+    async close() {
+      clearInterval(sweeper);
+      await link.close();
+    },
+  };
+}
