@@ -20,7 +20,12 @@ const cache = new Map<string, Promise<FernetKeys>>();
 function importKeys(fernetKey: string): Promise<FernetKeys> {
   let p = cache.get(fernetKey);
   if (!p) {
-    const raw = fromBase64url(fernetKey);
+    let raw: Uint8Array<ArrayBuffer>;
+    try {
+      raw = fromBase64url(fernetKey);
+    } catch {
+      throw new FernetError("malformed"); // atob's DOMException is no use to callers
+    }
     if (raw.length !== 32) throw new FernetError("malformed");
     p = (async () => ({
       hmac: await crypto.subtle.importKey(

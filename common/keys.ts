@@ -43,6 +43,16 @@ export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
 
 export class KeyFileError extends Error {}
 
+/** True for a Fernet key: URL-safe base64 of exactly 32 bytes. */
+export function isFernetKey(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]{43}=?$/.test(text)) return false;
+  try {
+    return fromBase64url(text).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses pyaiot's INI keys file; messages match pyaiot's (spec section 1). */
 export function parseKeys(text: string, path: string): Keys {
   let section = "";
@@ -58,7 +68,8 @@ export function parseKeys(text: string, path: string): Keys {
     const kv = /^([^=:]+)[=:](.*)$/.exec(line);
     if (kv && section === "keys") found[kv[1].trim().toLowerCase()] = kv[2].trim();
   }
-  if (!found.secret || !found.private) {
+  if (!found.secret || !found.private || !isFernetKey(found.private)) {
+    // A private key that is not 32 bytes of base64url would fail every handshake later on.
     throw new KeyFileError(`Invalid key file provided: '${path}'`);
   }
   return { secret: found.secret, private: found.private };
