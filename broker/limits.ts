@@ -18,7 +18,7 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 export class TokenBucket {
   #tokens: number;
   #last: number;
-  constructor(readonly limit: RateLimit, readonly now: () => number = performance.now) {
+  constructor(readonly limit: RateLimit, readonly now: () => number = () => performance.now()) {
     this.#tokens = limit.burst;
     this.#last = now();
   }

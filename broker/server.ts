@@ -65,6 +65,18 @@ function isUpgrade(req: Request): boolean {
   return req.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
+/** A bug of ours in a socket's set-up must not take the broker down: log it, close that socket. */
+function guard(socket: WebSocket, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error("error setting up a connection", { err });
+    try {
+      socket.close(1011, "Internal error");
+    } catch { /* already closing */ }
+  }
+}
+
 async function pem(textOrPath: string): Promise<string> {
   return textOrPath.includes("-----BEGIN") ? textOrPath : await Deno.readTextFile(textOrPath);
 }
@@ -109,35 +121,39 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     }
     let upgraded: { socket: WebSocket; response: Response };
     try {
-      upgraded = Deno.upgradeWebSocket(req, { protocol: auth.protocol });
+      upgraded = Deno.upgradeWebSocket(req);
     } catch (err) {
       return c.text(`Bad websocket handshake: ${(err as Error).message}`, 400);
     }
     const { socket, response } = upgraded;
+    // Set by hand: Deno's own `protocol` option splits the request list on ", " only, and
+    // Tornado (pyaiot's gateways) joins it with a bare ",".
+    response.headers.set("sec-websocket-protocol", auth.protocol);
     track(socket);
     const binary = auth.protocol === BINARY_SUBPROTOCOL;
     let entry: GatewayEntry | undefined;
-    socket.onopen = () => {
-      const name = requested ?? relay.anonymousName();
-      entry = {
-        name,
-        peer: attach(socket, relay, {
-          kind: "gateway",
-          label: name,
-          maxFrameBytes,
-          rate: gatewayRate,
-          decodeBinary: binary ? decodeBinary : undefined,
-          onFrame: (msg) => relay.onGatewayFrame(entry!, msg),
-          onClose: () => relay.removeGateway(entry!),
-        }),
-        binary,
-        remote,
-        connectedAt: Date.now(),
-        nodes: new Map(),
-        messagesIn: 0,
-      };
-      relay.addGateway(entry);
-    };
+    socket.onopen = () =>
+      guard(socket, () => {
+        const name = requested ?? relay.anonymousName();
+        entry = {
+          name,
+          peer: attach(socket, relay, {
+            kind: "gateway",
+            label: name,
+            maxFrameBytes,
+            rate: gatewayRate,
+            decodeBinary: binary ? decodeBinary : undefined,
+            onFrame: (msg) => relay.onGatewayFrame(entry!, msg),
+            onClose: () => relay.removeGateway(entry!),
+          }),
+          binary,
+          remote,
+          connectedAt: Date.now(),
+          nodes: new Map(),
+          messagesIn: 0,
+        };
+        relay.addGateway(entry);
+      });
     return response;
   });
 
@@ -165,24 +181,25 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     }
     const { socket, response } = upgraded;
     track(socket);
-    socket.onopen = () => {
-      const id = crypto.randomUUID();
-      const entry: ClientEntry = {
-        id,
-        remote,
-        canWrite,
-        registered: false,
-        peer: attach(socket, relay, {
-          kind: "client",
-          label: id,
-          maxFrameBytes,
-          rate: clientRate,
-          onFrame: (msg) => relay.onClientFrame(entry, msg),
-          onClose: () => relay.removeClient(entry),
-        }),
-      };
-      relay.addClient(entry);
-    };
+    socket.onopen = () =>
+      guard(socket, () => {
+        const id = crypto.randomUUID();
+        const entry: ClientEntry = {
+          id,
+          remote,
+          canWrite,
+          registered: false,
+          peer: attach(socket, relay, {
+            kind: "client",
+            label: id,
+            maxFrameBytes,
+            rate: clientRate,
+            onFrame: (msg) => relay.onClientFrame(entry, msg),
+            onClose: () => relay.removeClient(entry),
+          }),
+        };
+        relay.addClient(entry);
+      });
     return response;
   });
 
