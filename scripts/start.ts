@@ -357,7 +357,7 @@ async function run(cfg: StartConfig, parts: Part[]): Promise<string> {
 async function closeAll(parts: Part[]): Promise<boolean> {
   let clean = true;
   for (const part of parts.reverse()) {
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 5000));
     try {
       const r = await Promise.race([part.close().then(() => "ok" as const), timeout]);

@@ -57,7 +57,7 @@ function startProcess(args: string[]) {
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
       p,
