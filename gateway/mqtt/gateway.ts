@@ -1,0 +1,136 @@
+// The MQTT gateway: an npm:mqtt client on any MQTT 3.1.1/5 broker, speaking pyaiot's node topics
+// (gateway/topics.ts) as they were meant to work, and linked to the aiot broker.
+//
+// Unlike pyaiot's: a unique client id per gateway instance (two gateways with the fixed
+// `client-id` kick each other off the MQTT broker), MQTT 3.1.1 (works with every broker; gmqtt's
+// v5 default broke rsmb), and it survives the MQTT broker going away: the node list is kept,
+// every subscription is renewed and `gateway/check` is published on each (re)connect.
+import mqtt, { type MqttClient } from "mqtt";
+import { createLogger } from "../../common/log.ts";
+import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
+import { PyaiotTopics, type TopicTransport } from "../topics.ts";
+
+const log = createLogger("gateway-mqtt");
+
+export interface MqttGatewayOptions extends GatewayBaseOptions {
+  /** `mqtt://host:port` (or mqtts://, ws://) of the MQTT broker the nodes use. */
+  mqttUrl: string;
+  /** How often `gateway/check` asks every node to check in (pyaiot: 30 s). */
+  checkIntervalMs?: number;
+  /** Delay between reconnect attempts to the MQTT broker. */
+  reconnectPeriodMs?: number;
+  /** Bound on known nodes. */
+  maxNodes?: number;
+}
+
+export interface RunningMqttGateway extends RunningGateway {
+  topics: PyaiotTopics;
+  /** The MQTT client id this gateway uses (unique per instance). */
+  clientId: string;
+  /** True while the MQTT broker connection is up. */
+  readonly mqttConnected: boolean;
+  /** How many times the MQTT connection was (re)established. */
+  readonly mqttConnects: number;
+}
+
+const QOS = { qos: 1 } as const;
+
+export function startMqttGateway(opts: MqttGatewayOptions): Promise<RunningMqttGateway> {
+  let topics: PyaiotTopics | null = null;
+  const core = startGatewayCore(opts, "mqtt", (node, endpoint, payload) => {
+    if (!client.connected) {
+      // A queued LED toggle delivered minutes later would surprise; say it and drop it.
+      log.warn("write dropped: MQTT broker unreachable", { uid: node.uid, endpoint });
+      return;
+    }
+    topics?.write(node.uid, endpoint, payload);
+  });
+  const clientId = `aiot-${core.name}-${crypto.randomUUID().slice(0, 8)}`.slice(0, 64);
+  const client: MqttClient = mqtt.connect(opts.mqttUrl, {
+    clientId,
+    protocolVersion: 4,
+    clean: true,
+    // Subscriptions are renewed by us on every connect from the topic state, which also knows
+    // about nodes that left while the broker was away.
+    resubscribe: false,
+    reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    queueQoSZero: false,
+  });
+
+  // While disconnected nothing is sent: on reconnect the full subscription list is renewed and
+  // gateway/check makes every node check in (and be rediscovered when needed).
+  const transport: TopicTransport = {
+    publish(topic, payload) {
+      if (!client.connected) return;
+      client.publish(topic, payload, QOS, (err) => {
+        if (err) log.debug("publish failed", { topic, err });
+      });
+    },
+    subscribe(filter) {
+      if (!client.connected) return;
+      client.subscribe(filter, QOS, (err) => {
+        if (err) log.warn("subscribe failed", { filter, err });
+      });
+    },
+    unsubscribe(filter) {
+      if (!client.connected) return;
+      client.unsubscribe(filter, (err?: Error) => {
+        if (err) log.debug("unsubscribe failed", { filter, err });
+      });
+    },
+  };
+  const t = new PyaiotTopics({
+    registry: core.registry,
+    transport,
+    protocol: "MQTT",
+    maxNodes: opts.maxNodes,
+  });
+  topics = t;
+
+  let connects = 0;
+  client.on("connect", () => {
+    connects++;
+    log.info(connects === 1 ? "connected to MQTT broker" : "reconnected to MQTT broker", {
+      url: opts.mqttUrl,
+      clientId,
+      nodes: core.registry.size,
+    });
+    client.subscribe(t.subscriptions(), QOS, (err) => {
+      if (err) log.warn("resubscribe failed", { err });
+      else t.checkNodes();
+    });
+  });
+  client.on("message", (topic, payload) => t.onMessage(topic, payload));
+  client.on("offline", () => log.warn("MQTT broker unreachable, retrying", { url: opts.mqttUrl }));
+  // Without an error listener a refused connection would throw; mqtt.js retries by itself.
+  client.on("error", (err) => log.debug("MQTT client error", { err }));
+
+  const checker = setInterval(() => t.checkNodes(), opts.checkIntervalMs ?? 30_000);
+
+  let closing: Promise<void> | null = null;
+  return Promise.resolve({
+    name: core.name,
+    port: 0,
+    registry: core.registry,
+    link: core.link,
+    topics: t,
+    clientId,
+    get mqttConnected() {
+      return client.connected;
+    },
+    get mqttConnects() {
+      return connects;
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(checker);
+        t.dispose();
+        await client.endAsync(true);
+        await core.close();
+      })();
+      return closing;
+    },
+  });
+}
