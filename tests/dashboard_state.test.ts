@@ -117,10 +117,11 @@ Deno.test("node table applies new/update/out/reset as pyaiot's page does", () =>
     meta: { rt: "core.led", if: "core.a" },
   }, 12);
   deepEqual(n.resources.get("led")!.meta, { rt: "core.led", if: "core.a" });
-  // reset clears data, keeps the card
+  // reset clears data (but the gateway's pseudo-resources), keeps the card
+  t.apply({ type: "update", uid: "n1", endpoint: "protocol", data: "CoAP" }, 12);
   const rev = n.rev;
   t.apply({ type: "reset", uid: "n1" }, 13);
-  equal(n.resources.size, 0);
+  deepEqual([...n.resources.keys()], ["protocol"]);
   ok(n.rev > rev);
   ok(t.nodes.has("n1"));
   // out: offline, then swept after the grace period
@@ -201,8 +202,12 @@ Deno.test("filter searches name, uid, board, gateway and resource names", () => 
   t.apply({ type: "new", uid: "def", gw: "mqtt-1" });
   t.apply({ type: "update", uid: "def", endpoint: "led", data: "0" });
   const uids = (q: string) => t.filter(q).map((n) => n.uid);
-  deepEqual(uids(""), ["abc", "def"]);
+  t.apply({ type: "new", uid: "aaa" });
+  t.apply({ type: "update", uid: "aaa", endpoint: "name", data: "Light Sensor" });
+  // sorted by name, unnamed last
+  deepEqual(uids(""), ["aaa", "abc", "def"]);
   deepEqual(uids("weather"), ["abc"]);
+  deepEqual(uids("sensor"), ["aaa", "abc"]);
   deepEqual(uids("SAMR21"), ["abc"]);
   deepEqual(uids("mqtt"), ["def"]);
   deepEqual(uids("led"), ["def"]);

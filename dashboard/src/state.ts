@@ -54,6 +54,9 @@ export const INFO_ENDPOINTS = [
   "vendor",
 ] as const;
 
+/** Pseudo-resources gateways add (pyaiot's `ip`/`id`, `protocol`); a node reset keeps them. */
+const RESET_KEEPS = new Set(["protocol", "ip", "id"]);
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -124,7 +127,11 @@ export class NodeTable {
       case "reset": {
         const node = this.nodes.get(uid);
         if (!node) return false;
-        node.resources.clear();
+        // The node rebooted: its resources will be rediscovered. The gateway's pseudo-resources
+        // (how it reaches the node) survive a reboot and are not sent again, so keep them.
+        for (const key of [...node.resources.keys()]) {
+          if (!RESET_KEEPS.has(key)) node.resources.delete(key);
+        }
         node.rev++;
         return true;
       }
@@ -209,12 +216,19 @@ export class NodeTable {
     return gone;
   }
 
-  /** Nodes whose name, uid, board, gateway or resource names contain the query. */
+  /**
+   * Nodes whose name, uid, board, gateway or resource names contain the query, sorted by name
+   * then uid so cards keep their place whatever order gateways replay them in.
+   */
   filter(query: string): NodeView[] {
     const q = query.trim().toLowerCase();
-    const all = [...this.nodes.values()];
-    if (!q) return all;
-    return all.filter((n) => searchText(n).includes(q));
+    const all = [...this.nodes.values()].filter((n) => !q || searchText(n).includes(q));
+    // Nodes still being discovered (no name yet) come last.
+    const key = (n: NodeView) => {
+      const name = valueText(n.resources.get("name")?.value).trim().toLowerCase();
+      return name ? `0${name}` : "1";
+    };
+    return all.sort((a, b) => key(a).localeCompare(key(b)) || a.uid.localeCompare(b.uid));
   }
 }
 

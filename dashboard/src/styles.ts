@@ -125,7 +125,6 @@ export const cardStyles = css`
   }
   .res-name {
     font-weight: 600;
-    text-transform: capitalize;
     color: var(--aiot-fg);
   }
   time {
@@ -368,6 +367,10 @@ export const cardStyles = css`
     stroke: var(--aiot-accent);
     stroke-width: 1;
     opacity: 0.6;
+  }
+  svg.globe .halo {
+    fill: var(--aiot-bad);
+    opacity: 0.25;
   }
   svg.globe .pin {
     fill: var(--aiot-bad);

@@ -66,10 +66,22 @@ function multiline(series: [string, readonly number[]][], label: string): Templa
   `;
 }
 
-/** The write's progress: sending, confirmed by the node, or no answer. */
-function writeStatus(res: ResourceView, now: number): TemplateResult | typeof nothing {
+/**
+ * The write's progress: sending, confirmed by the node, or no answer. Commands such as the
+ * robot's or a js upload get no echo from pyaiot's nodes (2.05, no update): they show "sent".
+ */
+function writeStatus(
+  res: ResourceView,
+  now: number,
+  expectEcho = true,
+): TemplateResult | typeof nothing {
   if (res.refused) {
     return html`<span class="status warn" data-refused>refused: ${res.refused.message}</span>`;
+  }
+  if (res.pending && !expectEcho) {
+    return now - res.pending.at < CONFIRM_TIMEOUT_MS
+      ? html`<span class="status" data-sent>sent “${res.pending.payload.slice(0, 24)}”</span>`
+      : nothing;
   }
   if (res.pending) {
     const late = now - res.pending.at > CONFIRM_TIMEOUT_MS;
@@ -137,7 +149,11 @@ function js(res: ResourceView, ctx: WidgetContext): TemplateResult {
     <form class="write js" @submit=${submitField(res.endpoint, ctx)}>
       <textarea name="payload" rows="5" spellcheck="false" aria-label="JavaScript source"
         .value=${valueText(res.value)}></textarea>
-      <div class="row end"><button type="submit">Send</button>${writeStatus(res, ctx.now)}</div>
+      <div class="row end"><button type="submit">Send</button>${writeStatus(
+        res,
+        ctx.now,
+        false,
+      )}</div>
     </form>
   `;
 }
@@ -159,7 +175,7 @@ function robot(res: ResourceView, ctx: WidgetContext): TemplateResult {
       `
     )
   }
-    <span class="robot-state">${valueText(res.value)} ${writeStatus(res, ctx.now)}</span>
+    <span class="robot-state">${writeStatus(res, ctx.now, false)}</span>
   </div>`;
 }
 
@@ -220,7 +236,8 @@ function position(res: ResourceView): TemplateResult {
         <line class="equator" x1="0" y1="90" x2="360" y2="90"></line>
         <line class="cross" x1=${x} y1="0" x2=${x} y2="180"></line>
         <line class="cross" x1="0" y1=${y} x2="360" y2=${y}></line>
-        <circle class="pin" cx=${x} cy=${y} r="5"></circle>
+        <circle class="halo" cx=${x} cy=${y} r="18"></circle>
+        <circle class="pin" cx=${x} cy=${y} r="8"></circle>
       </svg>
       <div class="coords">
           <span>${dms(p.lat, "N", "S")}</span><span>${dms(p.lng, "E", "W")}</span>
@@ -257,6 +274,25 @@ function firmware(res: ResourceView, ctx: WidgetContext): TemplateResult {
 
 function raw(res: ResourceView): TemplateResult {
   return html`<div class="raw">${valueText(res.value) || html`<em>empty</em>`}</div>`;
+}
+
+/** Display names where the resource name is an abbreviation. */
+const LABELS: Record<string, string> = {
+  led: "LED",
+  imu: "IMU",
+  js: "JavaScript",
+  eco2: "eCO₂",
+  tvoc: "TVOC",
+  uvindex: "UV index",
+  tsp: "TSP",
+  tlp: "TLP",
+  version: "Firmware",
+  suit_state: "Firmware update",
+  dwnld: "Download",
+};
+
+function label(endpoint: string): string {
+  return LABELS[endpoint] ?? endpoint.charAt(0).toUpperCase() + endpoint.slice(1);
 }
 
 /** One resource row: name, widget, and when its value last changed. */
@@ -296,7 +332,7 @@ export function renderResource(
       body = raw(res);
   }
   return html`<section class="res" data-endpoint=${res.endpoint} data-widget=${kind}>
-    <header><span class="res-name">${res.endpoint === "version" ? "firmware" : res.endpoint}</span>
+    <header><span class="res-name">${label(res.endpoint)}</span>
       <time title=${new Date(res.changedAt).toLocaleString()}>${ago(res.changedAt, ctx.now)}</time>
     </header>
     ${body}
