@@ -258,6 +258,22 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     await phone.screenshot({ path: new URL("dashboard-phone.png", OUT).pathname });
     await phone.close();
 
+    // Embedded in another page with two lines: a standalone <aiot-node> with its own socket.
+    const embed = await browser.newPage();
+    await embed.setContent(
+      `<h1>Some other page</h1>
+      <script type="module" src="${dashboard.url}/components.js"></script>
+      <aiot-node uid="${uid}" broker="ws://127.0.0.1:${brokerPort}/ws"></aiot-node>`,
+    );
+    await embed.evaluate(deepQueryScript()); // setContent makes no new document to hook
+    await waitDeep(embed, `${textOf(`${card} h2`)} === "Weather Sensor"`, "the embedded card");
+    await waitDeep(
+      embed,
+      `!!__deep('${card} section[data-endpoint="temperature"] .num')`,
+      "the embedded card's temperature",
+    );
+    await embed.close();
+
     // Broker restart: the page says it lost the broker, then comes back by itself.
     await broker.close();
     await waitDeep(page, `!!__deep('.banner[role="alert"]')`, "the reconnecting banner");
