@@ -1,0 +1,267 @@
+// `deno task bench:e2e [--quick] [--only coap,mqttsn,mqtt,mosquitto]`: node -> gateway -> broker
+// -> web client latency, loss and CPU on loopback, plus command round trip, broker memory per web
+// client and nodes per gateway. Broker, gateways and MQTT brokers run as subprocesses (their CPU
+// and memory read from /proc); the load generator and the web clients share this process, so
+// the timestamps in the payloads and the receive times are read on one clock.
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { generateKeys, type Keys } from "../common/keys.ts";
+import { summarize, WebClients } from "./e2e_client.ts";
+import { type LoadPath, MqttLoad } from "./e2e_load.ts";
+import { type ServiceProcess, startService } from "./e2e_proc.ts";
+import { runLoad, type RunRow } from "./e2e_run.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    nodes: { type: "string" },
+    debug: { type: "boolean", default: false },
+  },
+});
+const QUICK = flags.quick;
+const ONLY = flags.only ? new Set(flags.only.split(",")) : null;
+const RATES = [1000, 5000, 10_000, 20_000];
+const SECONDS = QUICK ? 1 : 3;
+const SATURATION_COUNT = QUICK ? 20_000 : 60_000;
+const NODES = Number(flags.nodes ?? 100);
+const FANOUT_CLIENTS = 100;
+const FANOUT_RATE = 1000;
+const RTT_SAMPLES = QUICK ? 30 : 100;
+
+const progress = (msg: string) =>
+  console.error(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/** A process whose CPU counts towards a row: our services, or mosquitto. */
+interface Measured {
+  name: string;
+  pid: number;
+}
+
+interface Group {
+  key: string;
+  /** Starts the gateway (and what it needs); returns the load paths over it. */
+  start(keys: Keys, brokerUrl: string): Promise<{
+    measured: Measured[];
+    gateway: ServiceProcess;
+    paths: LoadPath[];
+    stop(): Promise<void>;
+  }>;
+}
+
+async function mqttGroup(keys: Keys, brokerUrl: string, useMosquitto: boolean) {
+  let mqttUrl: string;
+  let mq: { name: string; pid: number; stop(): Promise<void> };
+  if (useMosquitto) {
+    const m = await startMosquitto();
+    mqttUrl = m.url;
+    mq = { name: "mosquitto", pid: m.pid, stop: m.stop };
+  } else {
+    const s = await startService("mqtt-broker", keys);
+    mqttUrl = `mqtt://127.0.0.1:${s.port}`;
+    mq = { name: "aedes", pid: s.pid, stop: s.stop };
+  }
+  const gateway = await startService("mqtt", keys, {
+    "broker-url": brokerUrl,
+    "mqtt-url": mqttUrl,
+  });
+  return {
+    measured: [{ name: "gateway", pid: gateway.pid }, { name: mq.name, pid: mq.pid }],
+    gateway,
+    paths: [
+      new MqttLoad(mqttUrl, 1, `MQTT QoS 1 (${useMosquitto ? "mosquitto" : "embedded aedes"})`),
+    ],
+    stop: async () => {
+      await gateway.stop();
+      await mq.stop();
+    },
+  };
+}
+
+const GROUPS: Group[] = [
+  { key: "mqtt", start: (k, u) => mqttGroup(k, u, false) },
+  { key: "mosquitto", start: (k, u) => mqttGroup(k, u, true) },
+];
+
+/** mosquitto as the MQTT broker of the MQTT path, for the ratio to a C relay. */
+async function startMosquitto(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const dir = await Deno.makeTempDir({ prefix: "aiot-e2e-mosq-" });
+  const conf = `${dir}/mosquitto.conf`;
+  await Deno.writeTextFile(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`,
+  );
+  const child = new Deno.Command("mosquitto", {
+    args: ["-c", conf],
+    stdout: "null",
+    stderr: "null",
+  })
+    .spawn();
+  const deadline = performance.now() + 10_000;
+  while (true) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch (e) {
+      if (performance.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function commandRoundTrip(clients: WebClients, uid: string, samples: number) {
+  const rtts: number[] = [];
+  let timeouts = 0;
+  for (let i = 0; i < samples; i++) {
+    const want = i % 2 === 0 ? "1" : "0";
+    const t0 = performance.now();
+    const seen = clients.waitFor(uid, "led", (v) => v === want);
+    clients.write(uid, "led", want);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ok = await Promise.race([
+      seen.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 2000)),
+    ]);
+    clearTimeout(timer);
+    if (ok) rtts.push(performance.now() - t0);
+    else timeouts++;
+  }
+  return { ...summarize(Float64Array.from(rtts)), samples: rtts.length, timeouts };
+}
+
+function fmtMs(v: number): string {
+  return Number.isNaN(v) ? "-" : v < 10 ? v.toFixed(2) : v.toFixed(1);
+}
+
+function printRows(rows: RunRow[]) {
+  console.log(
+    "\n| path | clients | offered/s | sent | delivered | dropped (why) | p50 ms | p99 ms | p99.9 ms | CPU s per 10k delivered |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log(
+    "| Eclipse Hono CoAP (published anchor, 6 vCPU + Kafka + MongoDB) | - | ~900 | - | - | - | - | 74 | - | - |",
+  );
+  for (const r of rows) {
+    const cpu = Object.entries(r.cpuPer10k).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+    console.log(
+      `| ${r.label} | ${r.clients} | ${r.offeredLabel} | ${r.sent} | ${r.delivered} | ` +
+        `${r.dropped}${r.why ? ` (${r.why})` : ""} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ` +
+        `${fmtMs(r.p999)} | ${cpu} |`,
+    );
+  }
+}
+
+async function brokerMemoryPerClient(brokerPort: number, broker: ServiceProcess, n: number) {
+  await new Promise((r) => setTimeout(r, 200));
+  const before = broker.rssBytes();
+  const idle = await WebClients.open(`ws://127.0.0.1:${brokerPort}/ws`, n);
+  await new Promise((r) => setTimeout(r, 500));
+  const after = broker.rssBytes();
+  await idle.close();
+  return (after - before) / n;
+}
+
+async function main() {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const keys = generateKeys();
+  progress("starting broker");
+  const broker = await startService("broker", keys);
+  const brokerUrl = `ws://127.0.0.1:${broker.port}/gw`;
+  const clientUrl = `ws://127.0.0.1:${broker.port}/ws`;
+  const rows: RunRow[] = [];
+  const rtts: string[] = [];
+  const notes: string[] = [];
+  try {
+    const clients = await WebClients.open(clientUrl, 1);
+    for (const group of GROUPS) {
+      if (ONLY && !ONLY.has(group.key)) continue;
+      progress(`group ${group.key}: starting services`);
+      let g;
+      try {
+        g = await group.start(keys, brokerUrl);
+      } catch (e) {
+        notes.push(`${group.key}: not measured (${(e as Error).message.split("\n")[0]})`);
+        progress(notes.at(-1)!);
+        continue;
+      }
+      const measured: Measured[] = [{ name: "broker", pid: broker.pid }, ...g.measured];
+      try {
+        for (const path of g.paths) {
+          const ids = Array.from({ length: NODES }, (_, i) => `${group.key}-n${i + 1}`);
+          progress(`${path.label}: registering ${NODES} nodes`);
+          await path.setup(ids, clients, 30_000);
+          const ctx = { path, clients, measured, gateway: g.gateway, brokerPort: broker.port };
+          for (const rate of RATES) {
+            progress(`${path.label}: ${rate}/s for ${SECONDS} s`);
+            rows.push(await runLoad(ctx, { rate, count: rate * SECONDS }));
+          }
+          progress(`${path.label}: saturation, ${SATURATION_COUNT} as fast as possible`);
+          rows.push(await runLoad(ctx, { rate: Infinity, count: SATURATION_COUNT }));
+          progress(`${path.label}: ${FANOUT_CLIENTS} web clients at ${FANOUT_RATE}/s`);
+          await clients.grow(clientUrl, FANOUT_CLIENTS - 1);
+          try {
+            rows.push(await runLoad(ctx, { rate: FANOUT_RATE, count: FANOUT_RATE * SECONDS }));
+          } finally {
+            await clients.shrink(1);
+          }
+          progress(`${path.label}: command round trip x${RTT_SAMPLES}`);
+          const rtt = await commandRoundTrip(clients, ids[0], RTT_SAMPLES);
+          rtts.push(
+            `| ${path.label} | ${rtt.samples} | ${fmtMs(rtt.p50)} | ${
+              fmtMs(rtt.p99)
+            } | ${rtt.timeouts} |`,
+          );
+          await path.close();
+        }
+      } finally {
+        await g.stop();
+      }
+    }
+    await clients.close();
+    progress("broker memory per web client (1000 idle clients)");
+    const perClient = await brokerMemoryPerClient(broker.port, broker, 1000);
+    notes.push(
+      `broker memory per idle web client: ${(perClient / 1024).toFixed(1)} KiB (RSS delta / 1000)`,
+    );
+  } finally {
+    await broker.stop();
+  }
+
+  console.log(
+    `\n## aiot end-to-end, ${Deno.build.os} ${navigator.hardwareConcurrency} cores, ` +
+      `Deno ${Deno.version.deno}${QUICK ? " (--quick)" : ""}`,
+  );
+  printRows(rows);
+  if (rtts.length) {
+    console.log(
+      "\n| command round trip (LED toggle to confirmation) | samples | p50 ms | p99 ms | timeouts |",
+    );
+    console.log("|---|---|---|---|---|");
+    for (const r of rtts) console.log(r);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  notes.push(
+    `load generator + web clients (this process): ${
+      ((cpu.user + cpu.system) / 1e6).toFixed(1)
+    } CPU s; ` +
+      `total wall ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
+  console.log("");
+  for (const n of notes) console.log(`- ${n}`);
+}
+
+if (import.meta.main) await main();
