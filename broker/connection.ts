@@ -25,9 +25,13 @@ export function wsPeer(ws: WebSocket): Peer {
   return {
     send: (text) => ws.send(text),
     close: (code, reason) => {
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
-        ws.close(code, closeReason(reason));
-      }
+      // Deferred to a fresh task: Deno 2.9 drops the connection without a close frame (the
+      // peer sees code 0/1006) when close() runs inside onmessage while more frames are queued.
+      setTimeout(() => {
+        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+          ws.close(code, closeReason(reason));
+        }
+      }, 0);
     },
     get bufferedAmount() {
       return ws.bufferedAmount;
@@ -51,7 +55,7 @@ export function attach(ws: WebSocket, relay: Relay, opts: ConnectionOptions): Pe
       peer: opts.label,
       code,
       reason: metric,
-      detail: detail?.slice(0, 200),
+      ...(detail ? { detail: detail.slice(0, 200) } : {}),
     });
     peer.close(code, reason);
   };

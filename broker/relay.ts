@@ -330,12 +330,6 @@ export class Relay {
       messagesIn: g.messagesIn,
     }));
   }
-
-  /** Shutdown: every socket gets the same going-away close. */
-  closeAll(code: number, reason: string): void {
-    for (const gw of this.gateways.values()) gw.peer.close(code, reason);
-    for (const c of this.clients.values()) c.peer.close(code, reason);
-  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -240,8 +240,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
           ws.addEventListener("close", () => resolve());
         })
       );
-      relay.closeAll(CLOSE.GOING_AWAY, "Broker shutting down");
-      // Sockets still CONNECTING when we close were never handed to the relay.
+      // Lets refusal closes deferred by connection.ts (0 ms timers) run first.
+      await new Promise((r) => setTimeout(r, 1));
       for (const ws of sockets) {
         if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) {
           try {
