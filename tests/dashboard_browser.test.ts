@@ -72,7 +72,9 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     "ws",
     (node, endpoint, payload) => {
       writes.push({ uid: node.uid, endpoint, payload });
-      if (endpoint === "led") gateway.registry.setValue(node.uid, "led", payload);
+      if (endpoint === "led" || endpoint === "text") {
+        gateway.registry.setValue(node.uid, endpoint, payload);
+      }
     },
   );
   const writes: { uid: string; endpoint: string; payload: string }[] = [];
@@ -85,6 +87,7 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
   reg.setValue(uid, "mcu", "samr21");
   reg.setValue(uid, "os", "riot");
   reg.setValue(uid, "led", "0", { rt: "core.led", if: "core.a" });
+  reg.setValue(uid, "text", "hello", { rt: "text", if: "core.p" });
   let t = 21.0;
   const push = () => {
     t += 0.3;
@@ -221,6 +224,22 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
       `node got the write: ${JSON.stringify(writes)}`,
     );
     equal(await page.evaluate(textOf(`${card} section[data-endpoint="led"] .state`)), "ON");
+    // A text write: typed, sent, received, confirmed, shown.
+    const input = await page.waitForSelector(`pierce/${card} section[data-endpoint="text"] input`, {
+      timeout: WAIT_MS,
+    });
+    await input!.type("bonjour");
+    await input!.press("Enter");
+    await until(
+      () => writes.some((w) => w.uid === uid && w.endpoint === "text" && w.payload === "bonjour"),
+      "the text write",
+    );
+    await waitDeep(
+      page,
+      `${textOf(`${card} section[data-endpoint="text"] .current`)} === "bonjour"`,
+      "the new text",
+    );
+    ok(await page.evaluate(`!!__deep('${card} section[data-endpoint="text"] [data-confirmed]')`));
     // The robot pad sends its one-letter commands.
     const up = await page.waitForSelector(`pierce/${sCard} button.pad-u`, { timeout: WAIT_MS });
     await up!.click();

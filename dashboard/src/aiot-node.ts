@@ -168,7 +168,8 @@ export class AiotNode extends LitElement {
     }
     const value = (key: string) => valueText(node.resources.get(key)?.value).trim();
     const hasVersion = node.resources.has("version");
-    const facts = FACTS.filter(([key]) => value(key));
+    // MQTT nodes' `id` pseudo-resource repeats the uid shown under the title.
+    const facts = FACTS.filter(([key]) => value(key) && !(key === "id" && value(key) === node.uid));
     const rows = [...node.resources.values()]
       .map((res) => ({ res, kind: chooseWidget(res.endpoint, res.value, res.meta, hasVersion) }))
       .filter(({ kind }) => kind !== "info" && kind !== "folded");

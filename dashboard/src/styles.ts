@@ -150,10 +150,14 @@ export const cardStyles = css`
     color: var(--aiot-muted);
     font-size: 0.95rem;
   }
+  .reading {
+    white-space: nowrap;
+  }
   svg.spark {
     width: 120px;
+    min-width: 56px;
     height: 34px;
-    flex: none;
+    flex: 0 1 auto;
     overflow: visible;
   }
   svg.spark polyline {

@@ -123,21 +123,21 @@ function led(res: ResourceView, ctx: WidgetContext): TemplateResult {
   </div>`;
 }
 
-function submitField(endpoint: string, ctx: WidgetContext) {
+function submitField(endpoint: string, ctx: WidgetContext, clear: boolean) {
   return (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     const field = form.elements.namedItem("payload") as HTMLInputElement | HTMLTextAreaElement;
     ctx.write(endpoint, field.value);
+    if (clear) field.value = "";
   };
 }
 
 function write(res: ResourceView, ctx: WidgetContext): TemplateResult {
-  return html`<form class="write" @submit=${submitField(res.endpoint, ctx)}>
+  return html`<form class="write" @submit=${submitField(res.endpoint, ctx, true)}>
     <div class="current">${valueText(res.value) || html`<em>empty</em>`}</div>
     <div class="row">
-      <input name="payload" aria-label="New ${res.endpoint}" placeholder="New value"
-        .value=${valueText(res.value)}>
+      <input name="payload" aria-label="New ${res.endpoint}" placeholder="New value">
       <button type="submit">Send</button>
     </div>
     ${writeStatus(res, ctx.now)}
@@ -146,7 +146,7 @@ function write(res: ResourceView, ctx: WidgetContext): TemplateResult {
 
 function js(res: ResourceView, ctx: WidgetContext): TemplateResult {
   return html`
-    <form class="write js" @submit=${submitField(res.endpoint, ctx)}>
+    <form class="write js" @submit=${submitField(res.endpoint, ctx, false)}>
       <textarea name="payload" rows="5" spellcheck="false" aria-label="JavaScript source"
         .value=${valueText(res.value)}></textarea>
       <div class="row end"><button type="submit">Send</button>${writeStatus(

@@ -148,10 +148,14 @@ var F=globalThis,q=F.ShadowRoot&&(F.ShadyCSS===void 0||F.ShadyCSS.nativeShadow)&
     color: var(--aiot-muted);
     font-size: 0.95rem;
   }
+  .reading {
+    white-space: nowrap;
+  }
   svg.spark {
     width: 120px;
+    min-width: 56px;
     height: 34px;
-    flex: none;
+    flex: 0 1 auto;
     overflow: visible;
   }
   svg.spark polyline {
@@ -459,16 +463,15 @@ var F=globalThis,q=F.ShadowRoot&&(F.ShadyCSS===void 0||F.ShadyCSS.nativeShadow)&
       aria-label="Toggle ${i.endpoint}" data-endpoint=${i.endpoint}
       @click=${()=>e.write(i.endpoint,n)}><span></span></button>
     ${oe(i,e.now)}
-  </div>`}function pt(i,e){return t=>{t.preventDefault();let s=t.currentTarget.elements.namedItem("payload");e.write(i,s.value)}}function Lt(i,e){return c`<form class="write" @submit=${pt(i.endpoint,e)}>
+  </div>`}function pt(i,e,t){return n=>{n.preventDefault();let r=n.currentTarget.elements.namedItem("payload");e.write(i,r.value),t&&(r.value="")}}function Lt(i,e){return c`<form class="write" @submit=${pt(i.endpoint,e,!0)}>
     <div class="current">${v(i.value)||c`<em>empty</em>`}</div>
     <div class="row">
-      <input name="payload" aria-label="New ${i.endpoint}" placeholder="New value"
-        .value=${v(i.value)}>
+      <input name="payload" aria-label="New ${i.endpoint}" placeholder="New value">
       <button type="submit">Send</button>
     </div>
     ${oe(i,e.now)}
   </form>`}function Ht(i,e){return c`
-    <form class="write js" @submit=${pt(i.endpoint,e)}>
+    <form class="write js" @submit=${pt(i.endpoint,e,!1)}>
       <textarea name="payload" rows="5" spellcheck="false" aria-label="JavaScript source"
         .value=${v(i.value)}></textarea>
       <div class="row end"><button type="submit">Send</button>${oe(i,e.now,!1)}</div>
@@ -527,7 +530,7 @@ var F=globalThis,q=F.ShadowRoot&&(F.ShadyCSS===void 0||F.ShadyCSS.nativeShadow)&
             </div>
           </div>
         </div>
-      `}let t=a=>v(e.resources.get(a)?.value).trim(),n=e.resources.has("version"),s=Kt.filter(([a])=>t(a)),r=[...e.resources.values()].map(a=>({res:a,kind:ot(a.endpoint,a.value,a.meta,n)})).filter(({kind:a})=>a!=="info"&&a!=="folded"),o={node:e,now:this.now,write:(a,l)=>this.#a(a,l)};return c`
+      `}let t=a=>v(e.resources.get(a)?.value).trim(),n=e.resources.has("version"),s=Kt.filter(([a])=>t(a)&&!(a==="id"&&t(a)===e.uid)),r=[...e.resources.values()].map(a=>({res:a,kind:ot(a.endpoint,a.value,a.meta,n)})).filter(({kind:a})=>a!=="info"&&a!=="folded"),o={node:e,now:this.now,write:(a,l)=>this.#a(a,l)};return c`
       <article class="card ${e.online?"":"offline"}" part="card"
         data-uid=${e.uid} data-online=${e.online?"true":"false"}>
             <div class="head">
