@@ -87,13 +87,15 @@ export class SessionManager {
 
   constructor(opts: SessionOptions) {
     this.#o = {
-      retryMs: 10_000,
-      maxRetries: 3,
-      maxClients: 20_000,
-      maxBuffered: 64,
-      maxTopicsPerClient: 256,
-      now: Date.now,
-      ...opts,
+      predefined: opts.predefined,
+      send: opts.send,
+      onPublish: opts.onPublish,
+      retryMs: opts.retryMs ?? 10_000,
+      maxRetries: opts.maxRetries ?? 3,
+      maxClients: opts.maxClients ?? 20_000,
+      maxBuffered: opts.maxBuffered ?? 64,
+      maxTopicsPerClient: opts.maxTopicsPerClient ?? 256,
+      now: opts.now ?? Date.now,
     };
   }
 
@@ -614,7 +616,7 @@ export class SessionManager {
 
   #rekey(c: Client, key: string, route: Route): void {
     c.route = route;
-    if (c.key === key) return;
+    if (c.key === key && this.#byKey.get(key) === c) return;
     const other = this.#byKey.get(key);
     if (other && other !== c) {
       // Another client id on this address: that session is gone (the node restarted).
@@ -623,7 +625,7 @@ export class SessionManager {
         this.#end(other, "disconnected");
       }
     }
-    if (c.key) this.#byKey.delete(c.key);
+    if (c.key && this.#byKey.get(c.key) === c) this.#byKey.delete(c.key);
     c.key = key;
     this.#byKey.set(key, c);
   }
