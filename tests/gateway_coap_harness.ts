@@ -1,6 +1,23 @@
 // Shared harness for the CoAP gateway tests: a raw UDP CoAP peer that records every datagram it
 // gets (decoded with core-wasm) and sends exact messages, plus small waiting helpers.
-import { type CoapMessage, decodeCoap, encodeCoap } from "../core-wasm/mod.ts";
+import {
+  type CoapMessage,
+  type CoapOptionValue,
+  CoapType,
+  decodeCoap,
+  encodeCoap,
+} from "../core-wasm/mod.ts";
+import { startBroker } from "../broker/server.ts";
+import { generateKeys } from "../common/keys.ts";
+import { setLogLevel } from "../common/log.ts";
+import {
+  type CoapGatewayOptions,
+  type RunningCoapGateway,
+  startCoapGateway,
+} from "../gateway/coap/gateway.ts";
+
+// Tests stay quiet unless asked (AIOT_LOG=debug shows every step).
+if (!Deno.env.get("AIOT_LOG")) setLogLevel("warn");
 
 export const EMPTY = new Uint8Array(0);
 export const enc = (s: string) => new TextEncoder().encode(s);
@@ -22,6 +39,8 @@ export class RawPeer {
   #waiters: (() => void)[] = [];
   #loop: Promise<void>;
   #closed = false;
+  /** Answers requests as they arrive (a scripted node); return undefined to stay silent. */
+  autoReply: ((req: CoapMessage) => CoapMessage | undefined) | null = null;
 
   constructor() {
     this.conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
@@ -41,6 +60,8 @@ export class RawPeer {
         }
         const r = { msg, bytes: bytes.slice(), from: addr as Deno.NetAddr, at: performance.now() };
         this.log.push(r);
+        const answer = msg.code >= 1 && msg.code < 32 ? this.autoReply?.(msg) : undefined;
+        if (answer) this.conn.send(encodeCoap(answer), addr).catch(() => {});
         this.#queue.push(r);
         for (const w of this.#waiters.splice(0)) w();
       } catch {
@@ -99,4 +120,100 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** A piggy-backed reply to `req` (ACK for CON, NON otherwise). */
+export function answer(
+  req: CoapMessage,
+  code: number,
+  payload: string | Uint8Array = EMPTY,
+  options: CoapOptionValue[] = [],
+): CoapMessage {
+  return {
+    type: req.type === CoapType.CON ? CoapType.ACK : CoapType.NON,
+    code,
+    messageId: req.type === CoapType.CON ? req.messageId : (req.messageId + 1) & 0xffff,
+    token: req.token,
+    options,
+    payload: typeof payload === "string" ? enc(payload) : payload,
+  };
+}
+
+// ---- a real broker, a CoAP gateway on it, and a web client ----
+
+/** A browser stand-in: registers with `new` and records every frame. */
+export class WebClient {
+  readonly frames: Record<string, unknown>[] = [];
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<void>;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.onopen = () => {
+        this.ws.send(JSON.stringify({ type: "new", data: "client" }));
+        resolve();
+      };
+      this.ws.onerror = () => reject(new Error("web client failed"));
+    });
+    this.closed = new Promise((r) => this.ws.addEventListener("close", () => r()));
+    this.ws.onmessage = (ev) => this.frames.push(JSON.parse(ev.data));
+  }
+
+  async next(pred: (f: Record<string, unknown>) => boolean, what: string, timeoutMs = 10_000) {
+    let found: Record<string, unknown> | undefined;
+    await waitFor(() => (found = this.frames.find(pred)) !== undefined, what, timeoutMs);
+    return found!;
+  }
+
+  write(uid: string, endpoint: string, payload: string): void {
+    this.ws.send(JSON.stringify({ type: "update", data: { uid, endpoint, payload } }));
+  }
+
+  async close(): Promise<void> {
+    this.ws.close();
+    await this.closed;
+  }
+}
+
+export interface Stack {
+  gateway: RunningCoapGateway;
+  brokerPort: number;
+  client(): Promise<WebClient>;
+  close(): Promise<void>;
+}
+
+/** A real broker on 127.0.0.1:0 and a CoAP gateway dialled into it. */
+export async function startStack(extra: Partial<CoapGatewayOptions> = {}): Promise<Stack> {
+  const keys = generateKeys();
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, keys });
+  const gateway = await startCoapGateway({
+    brokerUrl: `ws://127.0.0.1:${broker.port}/gw`,
+    keys,
+    name: "coap-test",
+    host: "127.0.0.1",
+    port: 0,
+    nodePort: "source",
+    requestTimeoutMs: 2_000,
+    params: { ackTimeoutMs: 200, maxRetransmit: 2 },
+    ...extra,
+  });
+  const clients: WebClient[] = [];
+  await waitFor(() => gateway.link.connected, "gateway connected to broker");
+  return {
+    gateway,
+    brokerPort: broker.port,
+    async client() {
+      const c = new WebClient(`ws://127.0.0.1:${broker.port}/ws`);
+      clients.push(c);
+      await c.opened;
+      return c;
+    },
+    async close() {
+      for (const c of clients) await c.close();
+      await gateway.close();
+      await broker.close();
+    },
+  };
 }

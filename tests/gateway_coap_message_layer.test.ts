@@ -20,7 +20,7 @@ import {
 import { Exchanges } from "../gateway/coap/exchanges.ts";
 import { dec, EMPTY, enc, RawPeer, sleep } from "./gateway_coap_harness.ts";
 
-async function stack(opts: MessageLayerOptions = {}) {
+function stack(opts: MessageLayerOptions = {}) {
   const endpoint = UdpEndpoint.listen({ hostname: "127.0.0.1", port: 0 });
   const layer = new MessageLayer(endpoint, opts);
   const peer = new RawPeer();
@@ -58,7 +58,7 @@ function reply(to: CoapMessage, type: number, code = 0, payload = EMPTY): CoapMe
 
 Deno.test("CON is retransmitted with doubling timeouts, then times out", async () => {
   // random() = 0: the first timeout is exactly ACK_TIMEOUT.
-  const s = await stack({ params: { ackTimeoutMs: 80, maxRetransmit: 3 }, random: () => 0 });
+  const s = stack({ params: { ackTimeoutMs: 80, maxRetransmit: 3 }, random: () => 0 });
   try {
     const started = performance.now();
     const sent = s.layer.sendCon(get("time"), s.to);
@@ -80,7 +80,7 @@ Deno.test("CON is retransmitted with doubling timeouts, then times out", async (
 });
 
 Deno.test("an ACK stops retransmission; a piggy-backed response reaches the response handler", async () => {
-  const s = await stack({ params: { ackTimeoutMs: 60 } });
+  const s = stack({ params: { ackTimeoutMs: 60 } });
   try {
     const responses: CoapMessage[] = [];
     s.layer.onResponse((r) => (responses.push(r), true));
@@ -98,7 +98,7 @@ Deno.test("an ACK stops retransmission; a piggy-backed response reaches the resp
 });
 
 Deno.test("RST cancels a confirmable message", async () => {
-  const s = await stack({ params: { ackTimeoutMs: 60 } });
+  const s = stack({ params: { ackTimeoutMs: 60 } });
   try {
     const sent = s.layer.sendCon(get("x"), s.to);
     const req = (await s.peer.next()).msg;
@@ -113,7 +113,7 @@ Deno.test("RST cancels a confirmable message", async () => {
 });
 
 Deno.test("a duplicate CON request gets the cached response and is handled once", async () => {
-  const s = await stack();
+  const s = stack();
   try {
     let calls = 0;
     s.layer.onRequest(() => {
@@ -147,7 +147,7 @@ Deno.test("a duplicate CON request gets the cached response and is handled once"
 });
 
 Deno.test("a slow handler gets an empty ACK then a confirmable separate response", async () => {
-  const s = await stack({ params: { piggybackMs: 30, ackTimeoutMs: 200 } });
+  const s = stack({ params: { piggybackMs: 30, ackTimeoutMs: 200 } });
   try {
     s.layer.onRequest(async () => {
       await sleep(200);
@@ -179,7 +179,7 @@ Deno.test("a slow handler gets an empty ACK then a confirmable separate response
 });
 
 Deno.test("NON request gets a NON response; ping and unwanted responses get RST", async () => {
-  const s = await stack();
+  const s = stack();
   try {
     s.layer.onRequest(() => ({ code: CoapCode.CONTENT, payload: enc("v") }));
     await s.peer.send({ ...get("a"), type: CoapType.NON, messageId: 5 }, s.endpoint.port);
@@ -218,7 +218,7 @@ Deno.test("NON request gets a NON response; ping and unwanted responses get RST"
 });
 
 Deno.test("hostile bytes: malformed CON gets RST, garbage is dropped, the layer keeps serving", async () => {
-  const s = await stack();
+  const s = stack();
   try {
     s.layer.onRequest(() => ({ code: CoapCode.CONTENT }));
     // CON, token length 8 but only 2 bytes follow the header.
@@ -241,7 +241,7 @@ Deno.test("hostile bytes: malformed CON gets RST, garbage is dropped, the layer 
 });
 
 Deno.test("exchanges match responses by token: piggy-backed and separate", async () => {
-  const s = await stack({ params: { ackTimeoutMs: 200 } });
+  const s = stack({ params: { ackTimeoutMs: 200 } });
   const ex = new Exchanges(s.layer, { timeoutMs: 3_000 });
   try {
     const a = ex.request(s.to, { code: CoapCode.GET, options: uriOptions("a") });

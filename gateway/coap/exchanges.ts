@@ -67,11 +67,15 @@ export class Exchanges {
     const key = tokenKey(peer, token);
     this.stats.requests++;
     return new Promise<CoapMessage>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
         clearTimeout(timer);
         this.#open.delete(key);
       };
+      const timer = setTimeout(() => {
+        finish();
+        this.stats.timeouts++;
+        reject(new CoapTimeoutError(peer, "request"));
+      }, spec.timeoutMs ?? this.#defaultTimeoutMs);
       this.#open.set(key, {
         peer,
         listener: (res) => {
@@ -83,11 +87,6 @@ export class Exchanges {
           reject(err);
         },
       });
-      timer = setTimeout(() => {
-        finish();
-        this.stats.timeouts++;
-        reject(new CoapTimeoutError(peer, "request"));
-      }, spec.timeoutMs ?? this.#defaultTimeoutMs);
       this.#send(peer, token, spec).catch((err) => {
         finish();
         reject(err);
