@@ -61,7 +61,7 @@ interface NodeConn {
   bucket: TokenBucket;
 }
 
-export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
+export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
   const maxFrame = opts.maxFrameBytes ?? 16 * 1024;
   const maxNodes = opts.maxNodes ?? 10_000;
   const stats: WsGatewayStats = {
@@ -204,7 +204,8 @@ export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsG
   log.info("ws gateway listening", { url: nodeUrl });
 
   let closing: Promise<void> | null = null;
-  return {
+  // Async like the other start functions (UDP gateways await their sockets).
+  return Promise.resolve({
     name: core.name,
     port,
     nodeUrl,
@@ -231,5 +232,5 @@ export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsG
       })();
       return closing;
     },
-  };
+  });
 }
