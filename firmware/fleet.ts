@@ -50,6 +50,8 @@ export interface FleetOptions {
   options: (id: string, index: number) => NodeOptions;
   /** How many nodes start at once. */
   batch?: number;
+  /** A node whose start() takes longer is stopped and counted as failed (default 15 s). */
+  startTimeoutMs?: number;
   /** Called after every batch with the running totals. */
   onProgress?: (p: { started: number; failed: number; total: number }) => void;
 }
@@ -67,14 +69,25 @@ export interface Fleet {
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const Node = await loadNodeClass(opts.protocol);
   const batch = Math.max(1, opts.batch ?? 100);
+  const timeoutMs = opts.startTimeoutMs ?? 15_000;
   const nodes: SimNode[] = [];
   const failures: { id: string; error: unknown }[] = [];
   for (let i = 0; i < opts.ids.length; i += batch) {
     const slice = opts.ids.slice(i, i + batch);
     const results = await Promise.allSettled(slice.map(async (id, j) => {
       const node = new Node({ ...opts.options(id, i + j), id });
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await node.start();
+        // A gateway that never answers must not hang the whole fleet (or a Ctrl-C) forever.
+        await Promise.race([
+          node.start(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no start within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]).finally(() => clearTimeout(timer));
       } catch (error) {
         // A half-started node may hold a socket: release it before reporting.
         await node.stop().catch(() => {});

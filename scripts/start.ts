@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { generateKeys, type Keys, readKeys } from "../common/keys.ts";
 import { createLogger, setLogLevel } from "../common/log.ts";
-import { type Fleet, type NodeProtocol, startFleet } from "../firmware/fleet.ts";
+import { type NodeProtocol, startFleet } from "../firmware/fleet.ts";
 import { Sensors } from "../firmware/sim.ts";
 
 const log = createLogger("start");
@@ -306,44 +306,39 @@ async function run(cfg: StartConfig, parts: Part[]): Promise<string> {
     const protocols = (Object.keys(cfg.protocols) as NodeProtocol[]).filter((p) =>
       cfg.protocols[p]
     );
-    // Protocols start side by side; each fleet's own start is batched.
-    const fleets = await Promise.all(protocols.map(async (protocol, pi) => {
+    // Protocols start side by side; each fleet's own start is batched. Nodes that fail are a
+    // loud warning, not the end of the run: the rest of the system is still worth looking at.
+    const results = await Promise.allSettled(protocols.map((protocol, pi) => {
       const ids = Array.from({ length: cfg.nodes }, (_, i) => `${protocol}-${i + 1}`);
-      let fleet: Fleet;
-      try {
-        fleet = await startFleet({
-          protocol,
-          ids,
-          batch: 50,
-          options: (id, i) => ({
-            id,
-            gatewayHost: local.replace(/^\[(.*)\]$/, "$1"),
-            gatewayPort: gatewayPorts[protocol],
-            mqttUrl,
-            cbor: cfg.cbor,
-            // A few seconds apart, so the demo moves without flooding anyone's screen.
-            intervalMs: 2000 + 500 * ((i + pi) % 4),
-            sensors: new Sensors(id, DEMO_NODES[(i + 2 * pi) % DEMO_NODES.length]),
-          }),
-        });
-      } catch (e) {
-        throw new Error(
-          `${PROTOCOL_LABEL[protocol]} nodes failed to start: ${(e as Error).message}`,
-          {
-            cause: e,
-          },
-        );
-      }
-      for (const f of fleet.failures) {
-        log.warn("node failed to start", { protocol, id: f.id, error: f.error });
-      }
-      return fleet;
+      return startFleet({
+        protocol,
+        ids,
+        batch: 50,
+        options: (id, i) => ({
+          id,
+          gatewayHost: local.replace(/^\[(.*)\]$/, "$1"),
+          gatewayPort: gatewayPorts[protocol],
+          mqttUrl,
+          cbor: cfg.cbor,
+          // A few seconds apart, so the demo moves without flooding anyone's screen.
+          intervalMs: 2000 + 500 * ((i + pi) % 4),
+          sensors: new Sensors(id, DEMO_NODES[(i + 2 * pi) % DEMO_NODES.length]),
+        }),
+      });
     }));
-    for (const fleet of fleets) {
+    results.forEach((r, i) => {
+      const label = PROTOCOL_LABEL[protocols[i]];
+      if (r.status === "rejected") {
+        log.warn(`${label} nodes not started`, { error: r.reason });
+        return;
+      }
       // Nodes stop first, so gateways see them leave rather than time out.
-      parts.push({ label: "nodes", close: () => fleet.stop() });
-      nodeCount += fleet.nodes.length;
-    }
+      parts.push({ label: `${label} nodes`, close: () => r.value.stop() });
+      nodeCount += r.value.nodes.length;
+      for (const f of r.value.failures) {
+        log.warn(`${label} node failed to start`, { id: f.id, error: f.error });
+      }
+    });
   }
   summary.push(`${nodeCount} nodes`);
   const gateways = Object.keys(gatewayPorts).length + (cfg.protocols.mqtt ? 1 : 0);
@@ -405,9 +400,13 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
   Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
 
-  // A signal during start-up still waits for the start to settle, so nothing it is opening
-  // right then is left running.
-  const runOutcome = await run(cfg, parts).then(() => "running" as const, (e: unknown) => e);
+  // A signal during start-up waits (boundedly) for the start to settle, so nothing it is
+  // opening right then is left running.
+  const running = run(cfg, parts).then(() => "running" as const, (e: unknown) => e);
+  const first = await Promise.race([running, stopRequested.then(() => "signal" as const)]);
+  const runOutcome = first === "signal"
+    ? await Promise.race([running, new Promise((r) => setTimeout(() => r("running"), 10_000))])
+    : first;
   if (runOutcome !== "running") {
     const e = runOutcome as Error;
     console.error(`error: ${e instanceof PortTakenError ? e.message : e?.message ?? e}`);
