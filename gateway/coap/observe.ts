@@ -70,12 +70,13 @@ export class Observation {
   #closed = false;
 
   constructor(opts: ObservationOptions) {
+    // `??` per field: an explicit undefined in opts must not erase a default.
     this.#o = {
-      slackMs: 5_000,
-      retryMs: 30_000,
-      timeoutMs: 30_000,
-      now: Date.now,
       ...opts,
+      slackMs: opts.slackMs ?? 5_000,
+      retryMs: opts.retryMs ?? 30_000,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      now: opts.now ?? Date.now,
       path: opts.path.replace(/^\/+/, ""),
     };
   }

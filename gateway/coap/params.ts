@@ -41,5 +41,6 @@ export const DEFAULT_PARAMS: CoapParams = {
 };
 
 export function withDefaults(p: Partial<CoapParams> = {}): CoapParams {
-  return { ...DEFAULT_PARAMS, ...p };
+  const defined = Object.entries(p).filter(([, v]) => v !== undefined);
+  return { ...DEFAULT_PARAMS, ...Object.fromEntries(defined) };
 }
