@@ -54,7 +54,7 @@ export interface Inflight {
  */
 export function supervisionMs(durationS: number): number {
   if (durationS <= 0) return Infinity;
-  return Math.ceil(durationS * (durationS > 60 ? 1.1 : 1.5) * 1000);
+  return durationS * (durationS > 60 ? 1100 : 1500); // integers: no 396000.00000000006
 }
 
 export class Client {
