@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateKeys, type Keys } from "../common/keys.ts";
 import { summarize, WebClients } from "./e2e_client.ts";
-import { type LoadPath, MqttLoad } from "./e2e_load.ts";
+import { type LoadPath, MqttLoad, MqttSnLoad } from "./e2e_load.ts";
 import { type ServiceProcess, startService } from "./e2e_proc.ts";
 import { runLoad, type RunRow } from "./e2e_run.ts";
 
@@ -79,7 +79,18 @@ async function mqttGroup(keys: Keys, brokerUrl: string, useMosquitto: boolean) {
   };
 }
 
+async function mqttSnGroup(keys: Keys, brokerUrl: string) {
+  const gateway = await startService("mqttsn", keys, { "broker-url": brokerUrl });
+  return {
+    measured: [{ name: "gateway", pid: gateway.pid }],
+    gateway,
+    paths: [new MqttSnLoad(gateway.port, 0), new MqttSnLoad(gateway.port, 1)],
+    stop: () => gateway.stop(),
+  };
+}
+
 const GROUPS: Group[] = [
+  { key: "mqttsn", start: mqttSnGroup },
   { key: "mqtt", start: (k, u) => mqttGroup(k, u, false) },
   { key: "mosquitto", start: (k, u) => mqttGroup(k, u, true) },
 ];

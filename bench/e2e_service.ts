@@ -31,6 +31,7 @@ async function start(
     link: gw.link.stats,
     ...(gw.topics ? { topics: gw.topics.stats } : {}),
     ...(gw.stats ? { gateway: gw.stats } : {}),
+    ...(gw.server?.stats ? { server: gw.server.stats } : {}),
   });
   switch (role) {
     case "broker": {
@@ -51,12 +52,19 @@ async function start(
     }
     case "coap": {
       const { startCoapGateway } = await import("../gateway/coap/gateway.ts");
-      const gw = await startCoapGateway({ ...base, host: "127.0.0.1", port: 0 });
+      // Per-source rate limits off: 100 simulated nodes at 200 values/s each is a load test,
+      // not the misbehaving node the limit is for.
+      const gw = await startCoapGateway({ ...base, host: "127.0.0.1", port: 0, rateLimit: null });
       return { port: gw.port, stats: gwStats(gw), close: () => gw.close() };
     }
     case "mqttsn": {
       const { startMqttSnGateway } = await import("../gateway/mqttsn/gateway.ts");
-      const gw = await startMqttSnGateway({ ...base, host: "127.0.0.1", port: 0 });
+      const gw = await startMqttSnGateway({
+        ...base,
+        host: "127.0.0.1",
+        port: 0,
+        server: { rateLimit: false, maxClients: 100_000 },
+      });
       return { port: gw.port, stats: gwStats(gw), close: () => gw.close() };
     }
     case "ws": {
