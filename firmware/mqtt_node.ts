@@ -5,7 +5,7 @@
 import { Buffer } from "node:buffer";
 import mqtt, { type MqttClient } from "mqtt";
 import { createLogger } from "../common/log.ts";
-import * as core from "../core-wasm/mod.ts";
+import { encodeCbor } from "../core-wasm/mod.ts";
 import {
   ALL_RESOURCES,
   type ResourceName,
@@ -28,9 +28,6 @@ export interface MqttNodeOptions extends SimNodeOptions {
 
 const QOS = { qos: 1 } as const;
 
-// core-wasm's CBOR encoder is written in parallel; looked up at call time (see constructor).
-const cbor = core as unknown as { encodeCbor?: (value: unknown) => Uint8Array };
-
 export class MqttNode implements SimNode {
   readonly id: string;
   readonly writes: { endpoint: string; payload: string }[] = [];
@@ -42,7 +39,6 @@ export class MqttNode implements SimNode {
   #timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(opts: MqttNodeOptions) {
-    if (opts.cbor && !cbor.encodeCbor) throw new Error("CBOR payloads need core-wasm encodeCbor");
     this.id = opts.id;
     this.#opts = opts;
     this.sensors = opts.sensors ?? new Sensors(opts.id);
@@ -145,9 +141,7 @@ export class MqttNode implements SimNode {
   #publish(topic: string, body: unknown): void {
     const client = this.#client;
     if (!client?.connected) return;
-    const payload = this.#opts.cbor && cbor.encodeCbor
-      ? Buffer.from(cbor.encodeCbor(body))
-      : JSON.stringify(body);
+    const payload = this.#opts.cbor ? Buffer.from(encodeCbor(body)) : JSON.stringify(body);
     client.publish(topic, payload, QOS, (err) => {
       if (err) log.debug("publish failed", { id: this.id, topic, err });
     });

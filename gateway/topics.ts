@@ -15,7 +15,7 @@
 // nodes send it. Anything else is counted and ignored, never thrown.
 import { createLogger } from "../common/log.ts";
 import type { Protocol } from "../common/node.ts";
-import * as core from "../core-wasm/mod.ts";
+import { cborToJson } from "../core-wasm/mod.ts";
 import type { NodeRegistry, RegistryEvent } from "./registry.ts";
 
 const log = createLogger("topics");
@@ -62,10 +62,6 @@ export function isValidTopicName(name: unknown): name is string {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-// core-wasm's CBOR transcoder is written by a colleague in parallel; looked up at call time so
-// this module type-checks and works for JSON before it lands, and CBOR is refused cleanly.
-const cbor = core as unknown as { cborToJson?: (bytes: Uint8Array) => string };
-
 type Decoded = { ok: true; value: unknown; text: boolean } | { ok: false; why: string };
 
 /**
@@ -77,9 +73,8 @@ export function decodeNodePayload(bytes: Uint8Array): Decoded {
   const first = bytes[0];
   // 0x80-0xbf: CBOR array or map heads (0x9f/0xbf indefinite); never the start of UTF-8 text.
   if (first >= 0x80 && first <= 0xbf) {
-    if (!cbor.cborToJson) return { ok: false, why: "cbor transcoder unavailable" };
     try {
-      return { ok: true, value: JSON.parse(cbor.cborToJson(bytes)), text: false };
+      return { ok: true, value: JSON.parse(cborToJson(bytes)), text: false };
     } catch (err) {
       return { ok: false, why: `bad cbor: ${(err as Error).message}` };
     }

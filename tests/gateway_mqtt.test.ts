@@ -2,6 +2,7 @@
 // mosquitto_pub/_sub as an independent node.
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { startMqttGateway } from "../gateway/mqtt/gateway.ts";
+import { startEmbeddedMqttBroker } from "../gateway/mqtt/embedded_broker.ts";
 import { MqttNode } from "../firmware/mqtt_node.ts";
 import {
   mosquittoClient,
@@ -129,4 +130,38 @@ Deno.test({
       await mosq.stop();
     }
   },
+});
+
+Deno.test("mqtt gateway (embedded aedes): a CBOR node's values arrive as JSON", async () => {
+  const aedes = await startEmbeddedMqttBroker({ port: 0 });
+  const broker = await startTestBroker();
+  const gw = await startMqttGateway({
+    brokerUrl: broker.gwUrl,
+    keys: broker.keys,
+    name: "mqtt-cbor",
+    mqttUrl: aedes.url,
+  });
+  const client = await WebClient.open(broker.port);
+  const node = new MqttNode({ id: "cbor-node", mqttUrl: aedes.url, cbor: true, intervalMs: 200 });
+  try {
+    await waitFor("gateway on aedes", () => gw.mqttConnected);
+    await node.start();
+    const uid = node.id;
+    await waitFor("discovered", () => client.has("update", uid, "board", "native"));
+    // CBOR sensor values are numbers; the web side gets them as JSON numbers.
+    await waitFor(
+      "numeric temperature",
+      () => typeof client.value(uid, "temperature") === "number",
+    );
+    client.write(uid, "led", "1");
+    await waitFor("led echoed", () => client.value(uid, "led") === "1");
+    deepEqual(node.writes, [{ endpoint: "led", payload: "1" }]);
+    equal(gw.topics.stats.malformed, 0);
+  } finally {
+    await node.stop();
+    await client.close();
+    await gw.close();
+    await broker.close();
+    await aedes.close();
+  }
 });

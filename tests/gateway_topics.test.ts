@@ -1,6 +1,7 @@
 // The pyaiot topic protocol on its own: a recording transport stands in for the pub/sub client
 // (the MQTT tests run the same code over real mosquitto and aedes).
 import { deepEqual, equal, ok } from "node:assert/strict";
+import { encode as cborEncode } from "cbor2";
 import { NodeRegistry, type RegistryEvent } from "../gateway/registry.ts";
 import { decodeNodePayload, isValidTopicName, PyaiotTopics } from "../gateway/topics.ts";
 
@@ -159,4 +160,35 @@ Deno.test("topics: payload decoding and topic names", () => {
   equal(isValidTopicName("a b"), false);
   equal(isValidTopicName("a+"), false);
   equal(isValidTopicName(""), false);
+});
+
+Deno.test("topics: CBOR payloads (encoded independently by cbor2) and hostile CBOR", () => {
+  const { events, topics, registry } = setup();
+  topics.onMessage("node/check", cborEncode({ id: "c1" }));
+  ok(registry.get("c1"), "a CBOR check-in creates the node");
+  topics.onMessage("node/c1/resources", cborEncode(["temperature", "position"]));
+  deepEqual(topics.subscriptions(), [
+    "node/check",
+    "node/c1/resources",
+    "node/c1/temperature",
+    "node/c1/position",
+  ]);
+  events.length = 0;
+  topics.onMessage("node/c1/temperature", cborEncode({ value: 21.5 }));
+  topics.onMessage("node/c1/position", cborEncode({ value: { lat: 48.71, lng: 2.2 } }));
+  deepEqual(events, [
+    "update c1 temperature=21.5",
+    'update c1 position={"lat":48.71,"lng":2.2}',
+  ]);
+  const before = topics.stats.malformed;
+  const hostile = [
+    new Uint8Array([0xa1, 0x65, 0x76, 0x61]), // truncated text key
+    new Uint8Array([0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // absurd map length
+    new Uint8Array(new Array(600).fill(0x81)), // arrays nested 600 deep
+    new Uint8Array([0xbf, 0x61, 0x61]), // indefinite map, never ended
+    cborEncode([1, 2]), // a list where a {"value"} map belongs
+  ];
+  for (const bytes of hostile) topics.onMessage("node/c1/temperature", bytes);
+  equal(topics.stats.malformed, before + hostile.length);
+  equal(registry.get("c1")!.resources.get("temperature")!.value, 21.5);
 });
