@@ -214,25 +214,24 @@ async function run(cfg: StartConfig, parts: Part[]): Promise<string> {
     }
   };
 
-  const { startBroker } = await import("../broker/server.ts");
   const broker = await started(
     "broker",
     "broker-port",
     ports.broker,
-    () => startBroker({ host, port: ports.broker, keys }),
+    async () =>
+      (await import("../broker/server.ts")).startBroker({ host, port: ports.broker, keys }),
   );
   const brokerUrl = `ws://${local}:${broker.port}/gw`;
   const summary: string[] = [`broker :${broker.port}`];
 
   let dashboardUrl: string | undefined;
   if (cfg.dashboard) {
-    const { startDashboard } = await import("../dashboard/server.ts");
     const dash = await started(
       "dashboard",
       "dashboard-port",
       ports.dashboard,
-      () =>
-        startDashboard({
+      async () =>
+        (await import("../dashboard/server.ts")).startDashboard({
           host,
           port: ports.dashboard,
           brokerUrl: `ws://${browserHost(host)}:${broker.port}/ws`,
@@ -245,59 +244,81 @@ async function run(cfg: StartConfig, parts: Part[]): Promise<string> {
   let mqttUrl = cfg.mqttUrl;
   const base = { brokerUrl, keys };
   if (cfg.protocols.coap) {
-    const { startCoapGateway } = await import("../gateway/coap/gateway.ts");
     const gw = await started(
       "CoAP gateway",
       "coap-port",
       ports.coap,
-      () => startCoapGateway({ ...base, name: "coap", host, port: ports.coap }),
+      async () =>
+        (await import("../gateway/coap/gateway.ts")).startCoapGateway({
+          ...base,
+          name: "coap",
+          host,
+          port: ports.coap,
+        }),
     );
     gatewayPorts.coap = gw.port;
     summary.push(`coap udp :${gw.port}`);
   }
   if (cfg.protocols.mqttsn) {
-    const { startMqttSnGateway } = await import("../gateway/mqttsn/gateway.ts");
     const gw = await started(
       "MQTT-SN gateway",
       "mqttsn-port",
       ports.mqttsn,
-      () => startMqttSnGateway({ ...base, name: "mqttsn", host, port: ports.mqttsn }),
+      async () =>
+        (await import("../gateway/mqttsn/gateway.ts")).startMqttSnGateway({
+          ...base,
+          name: "mqttsn",
+          host,
+          port: ports.mqttsn,
+        }),
     );
     gatewayPorts.mqttsn = gw.port;
     summary.push(`mqtt-sn udp :${gw.port}`);
   }
   if (cfg.protocols.ws) {
-    const { startWsGateway } = await import("../gateway/ws/gateway.ts");
     const gw = await started(
       "websocket gateway",
       "ws-port",
       ports.ws,
-      () => startWsGateway({ ...base, name: "ws", host, port: ports.ws }),
+      async () =>
+        (await import("../gateway/ws/gateway.ts")).startWsGateway({
+          ...base,
+          name: "ws",
+          host,
+          port: ports.ws,
+        }),
     );
     gatewayPorts.ws = gw.port;
     summary.push(`ws :${gw.port}/node`);
   }
   if (cfg.protocols.mqtt) {
     if (!mqttUrl) {
-      const { startEmbeddedMqttBroker } = await import("../gateway/mqtt/embedded_broker.ts");
       const mq = await started(
         "embedded MQTT broker",
         "mqtt-port",
         ports.mqtt,
-        () => startEmbeddedMqttBroker({ host, port: ports.mqtt }),
+        async () =>
+          (await import("../gateway/mqtt/embedded_broker.ts")).startEmbeddedMqttBroker({
+            host,
+            port: ports.mqtt,
+          }),
       );
       mqttUrl = `mqtt://${local}:${mq.port}`;
       summary.push(`mqtt :${mq.port} (embedded)`);
     } else {
       summary.push(`mqtt ${mqttUrl}`);
     }
-    const { startMqttGateway } = await import("../gateway/mqtt/gateway.ts");
     const url = mqttUrl;
     await started(
       "MQTT gateway",
       undefined,
       0,
-      () => startMqttGateway({ ...base, name: "mqtt", mqttUrl: url }),
+      async () =>
+        (await import("../gateway/mqtt/gateway.ts")).startMqttGateway({
+          ...base,
+          name: "mqtt",
+          mqttUrl: url,
+        }),
     );
   }
 
