@@ -32,6 +32,14 @@ Deno.test({
       checkIntervalMs: 500,
       retryMs: 500,
     });
+    const cborNode = new MqttSnNode({
+      id: "sn-cbor",
+      gatewayPort: gw.port,
+      cbor: true,
+      intervalMs: 200,
+      checkIntervalMs: 500,
+      retryMs: 500,
+    });
     const raw = new RawMqttSnClient(gw.port);
     try {
       await waitFor("gateway linked", () => gw.link.connected);
@@ -53,6 +61,15 @@ Deno.test({
       await waitFor("write at the node", () => node.writes.some((w) => w.endpoint === "led"));
       deepEqual(node.writes[0], { endpoint: "led", payload: "1" });
       await waitFor("led echoed", () => client.value(uid, "led") === "1");
+
+      // --cbor: values are CBOR maps, transcoded by core-wasm; sensors arrive as numbers.
+      await cborNode.start();
+      await waitFor("cbor node", () => client.has("update", "sn-cbor", "name", "Weather Sensor"));
+      await waitFor("numeric temperature", () => {
+        const t = client.value("sn-cbor", "temperature");
+        return typeof t === "number" && t > -20 && t < 50;
+      });
+      await cborNode.stop();
 
       // Sleep: a write while asleep is buffered and arrives at the next PINGREQ.
       await node.sleep(30);
@@ -97,9 +114,11 @@ Deno.test({
       await node.stop();
       await waitFor("node out", () => client.has("out", uid), 10_000);
       await waitFor("raw node out", () => client.has("out", "raw-1"), 10_000);
+      await waitFor("cbor node out", () => client.has("out", "sn-cbor"), 10_000);
       equal(gw.registry.size, 0);
     } finally {
       await node.stop();
+      await cborNode.stop();
       await raw.close();
       await client.close();
       await gw.close();
