@@ -7,8 +7,8 @@
 // converted, except bignums (tags 2/3 over a byte string of at most BIG_MAX bytes) which become
 // JSON numbers; NaN, infinities, undefined and other simple values -> null; a map key that is not
 // a text string becomes the JSON text of its converted value, as a string (key 1 -> "1").
-// Integers print exactly (all 64 bits); floats print like JavaScript's Number#toString.
-import { dtoa_buffered } from "util/number";
+// Integers print exactly (all 64 bits); floats print like JavaScript's Number#toString (Ryu).
+import { writeDouble } from "./cbor_ryu";
 import {
   begin,
   end,
@@ -47,8 +47,6 @@ const B64STD = memory.data<u8>([65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 
 // deno-fmt-ignore
 const HEX = memory.data<u8>([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
 
-// dtoa writes UTF-16; at most 25 characters for a double.
-const NUMBUF = memory.data(128, 16);
 // Bignums up to BIG_MAX bytes print as digits; longer ones fall back to the plain tag rule.
 const BIG_MAX: i32 = 256;
 const LIMBS = memory.data((BIG_MAX >> 2) * 4 + 16, 16);
@@ -118,11 +116,7 @@ function writeF64(v: f64): void {
     writeU64(<u64>a);
     return;
   }
-  const n = dtoa_buffered(NUMBUF, v);
-  for (let i: u32 = 0; i < n; i++) store<u8>(o + i, <u8>load<u16>(NUMBUF + (<usize>i << 1)));
-  o += n;
-  // dtoa marks integral values with ".0" (e.g. 1e20 -> "100000000000000000000.0"); JS does not.
-  if (load<u8>(o - 2) == 46 && load<u8>(o - 1) == 48) o -= 2;
+  o += writeDouble(o, v);
 }
 
 /** Text content with JSON escapes; the bytes are valid UTF-8 already. */

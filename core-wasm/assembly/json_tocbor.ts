@@ -3,7 +3,7 @@
 // fraction or exponent keep their exact value up to 64 bits (JSON.parse would round them past
 // 2^53). Strict grammar: no trailing commas, comments, leading zeros or bare control characters.
 // Lone surrogate escapes (\ud800) become U+FFFD, as TextEncoder does for the same JS string.
-import { strtod } from "util/string";
+import { decimalToDouble } from "./cbor_ryu";
 import {
   begin,
   end,
@@ -23,12 +23,10 @@ import {
   validUtf8,
 } from "./cbor_common";
 
-// Numbers that do not fit the exact-integer path go through AssemblyScript's strtod, which takes
-// a String: we lay one out in static memory (20-byte object header, UTF-16 body) instead of
-// allocating, since the stub runtime never frees.
-const NUM_MAX: i32 = 1024;
-const FAKE = memory.data(NUM_MAX * 2 + 64, 16);
-const FS: usize = FAKE + 32;
+// Exact powers of ten for the fast path (Clinger): m * 10^e is correctly rounded when both are.
+// deno-fmt-ignore
+const POW10 = memory.data<f64>([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]);
 
 // @ts-ignore: decorator
 @inline function put(c: i32): void {
@@ -152,6 +150,11 @@ function number(): bool {
     for (let p = start + (neg ? 1 : 0); p < intEnd; p++) {
       const d = <u64>(load<u8>(p) - 48);
       if (v > 1844674407370955161 || (v == 1844674407370955161 && d > 5)) {
+        // -2^64 is the one integer past u64 that CBOR still holds (major 1, argument 2^64-1).
+        if (neg && v == 1844674407370955161 && d == 6 && p + 1 == intEnd) {
+          writeHead(1, 0xffffffffffffffff);
+          return true;
+        }
         fits = false;
         break;
       }
@@ -164,12 +167,61 @@ function number(): bool {
       return true;
     }
   }
-  const n = <i32>(pos - start);
-  if (n > NUM_MAX) return fail(TOO_LONG, start);
-  store<u32>(FS - 4, <u32>n << 1);
-  for (let i = 0; i < n; i++) store<u16>(FS + (<usize>i << 1), <u16>load<u8>(start + <usize>i));
-  writeNumber(strtod(changetype<string>(FS)));
+  writeNumber(neg ? -toDouble(start + (neg ? 1 : 0), intEnd) : toDouble(start, intEnd));
   return true;
+}
+
+/**
+ * The double nearest to the (grammar-checked) unsigned decimal in [p, pos); the integer part
+ * ends at intEnd. Up to 17 significant digits it is exact (Ryu's s2d); longer inputs keep 17
+ * digits and are exact unless the dropped digits straddle a rounding boundary (then within one
+ * unit in the last place).
+ */
+function toDouble(p: usize, intEnd: usize): f64 {
+  let m: u64 = 0;
+  let nd = 0;
+  let e10 = 0;
+  let sticky = false;
+  for (; p < intEnd; p++) {
+    const d = <u64>(load<u8>(p) - 48);
+    if (nd < 17) {
+      if (m != 0 || d != 0) {
+        m = m * 10 + d;
+        nd++;
+      }
+    } else {
+      e10++;
+      if (d) sticky = true;
+    }
+  }
+  if (p < pos && load<u8>(p) == 46) {
+    for (p++; p < pos && load<u8>(p) - 48 < 10; p++) {
+      const d = <u64>(load<u8>(p) - 48);
+      if (nd < 17) {
+        e10--;
+        if (m != 0 || d != 0) {
+          m = m * 10 + d;
+          nd++;
+        }
+      } else if (d) sticky = true;
+    }
+  }
+  if (p < pos) {
+    // Exponent: clamp, anything this far out is 0 or Infinity anyway.
+    p++;
+    const eneg = load<u8>(p) == 45;
+    if (load<u8>(p) == 45 || load<u8>(p) == 43) p++;
+    let x = 0;
+    for (; p < pos; p++) if (x < 100000) x = x * 10 + <i32>(load<u8>(p) - 48);
+    e10 += eneg ? -x : x;
+  }
+  if (m == 0) return 0;
+  if (!sticky && m < 9007199254740992 && e10 >= -22 && e10 <= 22) {
+    const f = <f64>m;
+    return e10 >= 0 ? f * load<f64>(POW10 + (<usize>e10 << 3)) : f /
+      load<f64>(POW10 + (<usize>-e10 << 3));
+  }
+  return decimalToDouble(m, e10);
 }
 
 function hex4(): i32 {

@@ -1,0 +1,300 @@
+// Exact number <-> decimal conversions, ported from Ryu (Ulf Adams, "Ryu: fast float-to-string
+// conversion", PLDI 2018; github.com/ulfjack/ryu, Apache-2.0 / Boost): d2s for printing a double
+// as the shortest decimal that reads back to it (closest one on ties, as JavaScript's
+// Number#toString), s2d for reading a decimal of up to 17 significant digits correctly rounded.
+// AssemblyScript's own dtoa (Grisu2) and strtod are not exact, hence this file.
+import { POW5_INV_SPLIT, POW5_SPLIT } from "./cbor_ryu_tables";
+
+const POW5_INV_BITCOUNT: i32 = 125;
+const POW5_BITCOUNT: i32 = 125;
+
+// @ts-ignore: decorator
+@inline function pow5bits(e: i32): i32 {
+  return ((e * 1217359) >>> 19) + 1;
+}
+// @ts-ignore: decorator
+@inline function log10Pow2(e: i32): i32 {
+  return (e * 78913) >>> 18;
+}
+// @ts-ignore: decorator
+@inline function log10Pow5(e: i32): i32 {
+  return (e * 732923) >>> 20;
+}
+
+function pow5Factor(v: u64): i32 {
+  let count = 0;
+  while (v % 5 == 0) {
+    v /= 5;
+    count++;
+  }
+  return count;
+}
+// @ts-ignore: decorator
+@inline function multipleOfPowerOf5(v: u64, p: i32): bool {
+  return pow5Factor(v) >= p;
+}
+// @ts-ignore: decorator
+@inline function multipleOfPowerOf2(v: u64, p: i32): bool {
+  return (v & ((<u64>1 << <u64>p) - 1)) == 0;
+}
+
+/** High 64 bits of the 128-bit product a * b. */
+function umulh(a: u64, b: u64): u64 {
+  const aLo = a & 0xffffffff;
+  const aHi = a >> 32;
+  const bLo = b & 0xffffffff;
+  const bHi = b >> 32;
+  const p0 = aLo * bLo;
+  const p1 = aLo * bHi;
+  const p2 = aHi * bLo;
+  const p3 = aHi * bHi;
+  const mid = (p0 >> 32) + (p1 & 0xffffffff) + (p2 & 0xffffffff);
+  return p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+}
+
+/** (m * mul) >> j for the 128-bit table entry `mul` (pointer to [low, high]), 64 < j < 128. */
+function mulShift64(m: u64, mul: usize, j: i32): u64 {
+  const lo = load<u64>(mul);
+  const hi = load<u64>(mul, 8);
+  const low1 = m * hi;
+  let high1 = umulh(m, hi);
+  const high0 = umulh(m, lo);
+  const sum = high0 + low1;
+  if (sum < high0) high1++;
+  const dist = <u64>(j - 64);
+  return (high1 << (64 - dist)) | (sum >> dist);
+}
+
+// Results of d2d: value = decMantissa * 10^decExponent.
+let decMantissa: u64 = 0;
+let decExponent: i32 = 0;
+
+/** Ryu's d2d: the shortest, closest decimal for a finite, positive double's bits. */
+function d2d(ieeeMantissa: u64, ieeeExponent: i32): void {
+  let e2: i32;
+  let m2: u64;
+  if (ieeeExponent == 0) {
+    e2 = 1 - 1023 - 52 - 2;
+    m2 = ieeeMantissa;
+  } else {
+    e2 = ieeeExponent - 1023 - 52 - 2;
+    m2 = (<u64>1 << 52) | ieeeMantissa;
+  }
+  const acceptBounds = (m2 & 1) == 0;
+  const mv = m2 << 2;
+  const mmShift: u64 = ieeeMantissa != 0 || ieeeExponent <= 1 ? 1 : 0;
+
+  let vr: u64, vp: u64, vm: u64;
+  let e10: i32;
+  let vmIsTrailingZeros = false;
+  let vrIsTrailingZeros = false;
+  if (e2 >= 0) {
+    const q = log10Pow2(e2) - (e2 > 3 ? 1 : 0);
+    e10 = q;
+    const k = POW5_INV_BITCOUNT + pow5bits(q) - 1;
+    const i = -e2 + q + k;
+    const mul = POW5_INV_SPLIT + (<usize>q << 4);
+    vr = mulShift64(mv, mul, i);
+    vp = mulShift64(mv + 2, mul, i);
+    vm = mulShift64(mv - 1 - mmShift, mul, i);
+    if (q <= 21) {
+      if (mv % 5 == 0) vrIsTrailingZeros = multipleOfPowerOf5(mv, q);
+      else if (acceptBounds) vmIsTrailingZeros = multipleOfPowerOf5(mv - 1 - mmShift, q);
+      else vp -= multipleOfPowerOf5(mv + 2, q) ? 1 : 0;
+    }
+  } else {
+    const q = log10Pow5(-e2) - (-e2 > 1 ? 1 : 0);
+    e10 = q + e2;
+    const i = -e2 - q;
+    const k = pow5bits(i) - POW5_BITCOUNT;
+    const j = q - k;
+    const mul = POW5_SPLIT + (<usize>i << 4);
+    vr = mulShift64(mv, mul, j);
+    vp = mulShift64(mv + 2, mul, j);
+    vm = mulShift64(mv - 1 - mmShift, mul, j);
+    if (q <= 1) {
+      vrIsTrailingZeros = true;
+      if (acceptBounds) vmIsTrailingZeros = mmShift == 1;
+      else vp--;
+    } else if (q < 63) {
+      vrIsTrailingZeros = multipleOfPowerOf2(mv, q);
+    }
+  }
+
+  let removed = 0;
+  let lastRemovedDigit: u64 = 0;
+  let output: u64;
+  if (vmIsTrailingZeros || vrIsTrailingZeros) {
+    // General case (~0.7%).
+    while (true) {
+      const vpDiv10 = vp / 10;
+      const vmDiv10 = vm / 10;
+      if (vpDiv10 <= vmDiv10) break;
+      const vmMod10 = vm - 10 * vmDiv10;
+      const vrDiv10 = vr / 10;
+      const vrMod10 = vr - 10 * vrDiv10;
+      vmIsTrailingZeros = vmIsTrailingZeros && vmMod10 == 0;
+      vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
+      lastRemovedDigit = vrMod10;
+      vr = vrDiv10;
+      vp = vpDiv10;
+      vm = vmDiv10;
+      removed++;
+    }
+    if (vmIsTrailingZeros) {
+      while (true) {
+        const vmDiv10 = vm / 10;
+        const vmMod10 = vm - 10 * vmDiv10;
+        if (vmMod10 != 0) break;
+        const vpDiv10 = vp / 10;
+        const vrDiv10 = vr / 10;
+        const vrMod10 = vr - 10 * vrDiv10;
+        vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
+        lastRemovedDigit = vrMod10;
+        vr = vrDiv10;
+        vp = vpDiv10;
+        vm = vmDiv10;
+        removed++;
+      }
+    }
+    if (vrIsTrailingZeros && lastRemovedDigit == 5 && vr % 2 == 0) {
+      lastRemovedDigit = 4; // round to even when the exact value ends in ...50..0
+    }
+    output = vr +
+      ((vr == vm && (!acceptBounds || !vmIsTrailingZeros)) || lastRemovedDigit >= 5 ? 1 : 0);
+  } else {
+    // Common case (~99.3%).
+    let roundUp = false;
+    const vpDiv100 = vp / 100;
+    const vmDiv100 = vm / 100;
+    if (vpDiv100 > vmDiv100) {
+      const vrDiv100 = vr / 100;
+      const vrMod100 = vr - 100 * vrDiv100;
+      roundUp = vrMod100 >= 50;
+      vr = vrDiv100;
+      vp = vpDiv100;
+      vm = vmDiv100;
+      removed += 2;
+    }
+    while (true) {
+      const vpDiv10 = vp / 10;
+      const vmDiv10 = vm / 10;
+      if (vpDiv10 <= vmDiv10) break;
+      const vrDiv10 = vr / 10;
+      const vrMod10 = vr - 10 * vrDiv10;
+      roundUp = vrMod10 >= 5;
+      vr = vrDiv10;
+      vp = vpDiv10;
+      vm = vmDiv10;
+      removed++;
+    }
+    output = vr + (vr == vm || roundUp ? 1 : 0);
+  }
+  decMantissa = output;
+  decExponent = e10 + removed;
+}
+
+function decimalLength(v: u64): i32 {
+  let n = 1;
+  while (v >= 10) {
+    v /= 10;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Writes a finite, non-zero double at `out` exactly as JavaScript's Number#toString does (which
+ * JSON.stringify uses); returns the number of bytes written (at most 25).
+ */
+export function writeDouble(out: usize, v: f64): usize {
+  const bits = reinterpret<u64>(v);
+  let p = out;
+  if (bits >> 63) {
+    store<u8>(p, 45);
+    p++;
+  }
+  d2d(bits & 0xfffffffffffff, <i32>(bits >> 52) & 0x7ff);
+  const k = decimalLength(decMantissa);
+  const n = decExponent + k; // the decimal point sits after n digits
+  // Digits, written once at p, then moved into place.
+  let m = decMantissa;
+  for (let i = k - 1; i >= 0; i--) {
+    store<u8>(p + <usize>i, <u8>(48 + <u32>(m % 10)));
+    m /= 10;
+  }
+  if (k <= n && n <= 21) {
+    for (let i = k; i < n; i++) store<u8>(p + <usize>i, 48);
+    return p + <usize>n - out;
+  }
+  if (0 < n && n <= 21) {
+    memory.copy(p + <usize>n + 1, p + <usize>n, <usize>(k - n));
+    store<u8>(p + <usize>n, 46);
+    return p + <usize>k + 1 - out;
+  }
+  if (-6 < n && n <= 0) {
+    const z = <usize>(2 - n);
+    memory.copy(p + z, p, <usize>k);
+    store<u8>(p, 48);
+    store<u8>(p + 1, 46);
+    for (let i: usize = 2; i < z; i++) store<u8>(p + i, 48);
+    return p + z + <usize>k - out;
+  }
+  // Exponent form: d[.ddd]e+x
+  let q = p + 1;
+  if (k > 1) {
+    memory.copy(p + 2, p + 1, <usize>(k - 1));
+    store<u8>(p + 1, 46);
+    q = p + <usize>k + 1;
+  }
+  store<u8>(q, 101);
+  let e = n - 1;
+  store<u8>(q + 1, e < 0 ? 45 : 43);
+  if (e < 0) e = -e;
+  q += 2;
+  if (e >= 100) {
+    store<u8>(q, <u8>(48 + e / 100));
+    q++;
+  }
+  if (e >= 10) {
+    store<u8>(q, <u8>(48 + (e / 10) % 10));
+    q++;
+  }
+  store<u8>(q, <u8>(48 + e % 10));
+  return q + 1 - out;
+}
+
+/**
+ * Ryu's s2d: the double nearest to m10 * 10^e10 (ties to even), m10 < 10^17, m10 > 0.
+ */
+export function decimalToDouble(m10: u64, e10: i32): f64 {
+  const m10digits = decimalLength(m10);
+  if (m10digits + e10 <= -324) return 0;
+  if (m10digits + e10 >= 310) return Infinity;
+  let e2: i32;
+  let m2: u64;
+  let trailingZeros: bool;
+  const floorLog2m10 = 63 - <i32>clz(m10);
+  if (e10 >= 0) {
+    e2 = floorLog2m10 + e10 + (pow5bits(e10) - 1) - 53;
+    const j = e2 - e10 - pow5bits(e10) + POW5_BITCOUNT;
+    m2 = mulShift64(m10, POW5_SPLIT + (<usize>e10 << 4), j);
+    trailingZeros = e2 < e10 || (e2 - e10 < 64 && multipleOfPowerOf2(m10, e2 - e10));
+  } else {
+    e2 = floorLog2m10 + e10 - pow5bits(-e10) - 53;
+    const j = e2 - e10 + pow5bits(-e10) - 1 + POW5_INV_BITCOUNT;
+    m2 = mulShift64(m10, POW5_INV_SPLIT + (<usize>-e10 << 4), j);
+    trailingZeros = multipleOfPowerOf5(m10, -e10);
+  }
+  const ieeeE2 = max(0, e2 + 1023 + (63 - <i32>clz(m2)));
+  if (ieeeE2 > 0x7fe) return Infinity;
+  const shift = <u64>((ieeeE2 == 0 ? 1 : ieeeE2) - e2 - 1023 - 52);
+  trailingZeros = trailingZeros && (m2 & ((<u64>1 << (shift - 1)) - 1)) == 0;
+  const lastRemovedBit = (m2 >> (shift - 1)) & 1;
+  const roundUp = lastRemovedBit != 0 && (!trailingZeros || ((m2 >> shift) & 1) != 0);
+  let ieeeM2 = (m2 >> shift) + (roundUp ? 1 : 0);
+  let e = <u64>ieeeE2;
+  ieeeM2 &= (<u64>1 << 52) - 1;
+  if (ieeeM2 == 0 && roundUp) e++;
+  return reinterpret<f64>((e << 52) | ieeeM2);
+}
