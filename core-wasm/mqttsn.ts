@@ -380,10 +380,3 @@ export function encodeMqttSn(msg: MqttSnMessage): Uint8Array {
   if (len < 0) throw kindError(-len, -1);
   return mem.slice(OUT, OUT + len);
 }
-
-/** Total length the header of `bytes` announces, or -1 when there is no valid header. */
-export function mqttSnLength(bytes: Uint8Array): number {
-  if (bytes.length < 2 || bytes[0] === 0) return -1;
-  if (bytes[0] !== 1) return bytes[0];
-  return bytes.length < 4 ? -1 : (bytes[1] << 8) | bytes[2];
-}

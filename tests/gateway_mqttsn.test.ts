@@ -352,8 +352,9 @@ Deno.test("hostile traffic: malformed datagrams counted, floods rate-limited, un
       "07 0C 03 0000",
     ];
     for (const h of junk) await bad.send(hex(h));
-    await bad.send(hex("02 16")); // PINGREQ from a client that never connected: dropped
-    await new Promise((r) => setTimeout(r, 200));
+    await bad.send(hex("02 16")); // PINGREQ from a client that never connected
+    equal(toHex(await bad.recvRaw()), "0218"); // told to CONNECT
+    await new Promise((r) => setTimeout(r, 100));
     equal(s.stats.malformed, junk.length); // the empty datagram included
     equal(s.sessions.stats.unknownClient, 1);
     const flood = client();
@@ -364,5 +365,37 @@ Deno.test("hostile traffic: malformed datagrams counted, floods rate-limited, un
     // Others are unaffected.
     const good = client();
     await connect(good, "good");
+  });
+});
+
+Deno.test("long-form PUBLISH is accepted; Will topic and message updates are acknowledged", async () => {
+  await withGateway({}, async (s, client) => {
+    const sub = client();
+    const pub = client();
+    await connect(sub, "s");
+    await connect(pub, "p");
+    await sub.send({ type: T.SUBSCRIBE, qos: 0, msgId: 1, topicName: "big" });
+    await sub.expect(T.SUBACK);
+    await pub.send({ type: T.REGISTER, msgId: 1, topicName: "big" });
+    const { topicId } = await pub.expect(T.REGACK);
+    const data = new Uint8Array(300).fill(0x61);
+    // Long header even where the short one would do, then a 309-octet one (spec example).
+    await pub.send(hex("01 0009 0C 00 0001 0000"));
+    equal((await sub.expect(T.PUBLISH)).data!.length, 0);
+    await pub.send({ type: T.PUBLISH, qos: 1, topicId, msgId: 2, data });
+    await pub.expect(T.PUBACK);
+    const got = await sub.recvRaw();
+    equal(toHex(got.subarray(0, 4)), "0101350c"); // delivered in the long form too
+    equal(got.length, 309);
+
+    await pub.send({ type: T.WILLTOPICUPD, qos: 1, retain: false, willTopic: "big" });
+    deepEqual(await pub.recv(), { type: T.WILLTOPICRESP, returnCode: 0 });
+    await pub.send({ type: T.WILLMSGUPD, willMsg: te.encode("bye") });
+    deepEqual(await pub.recv(), { type: T.WILLMSGRESP, returnCode: 0 });
+    deepEqual(s.sessions.client("p")?.will?.topic, "big");
+    equal(td.decode(s.sessions.client("p")!.will!.msg), "bye");
+    await pub.send(hex("02 1A")); // empty WILLTOPICUPD deletes the Will
+    deepEqual(await pub.recv(), { type: T.WILLTOPICRESP, returnCode: 0 });
+    equal(s.sessions.client("p")?.will, undefined);
   });
 });

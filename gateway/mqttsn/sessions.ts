@@ -124,8 +124,11 @@ export class SessionManager {
     }
     const c = this.#byKey.get(key);
     if (!c) {
+      // Unknown (e.g. the gateway restarted): DISCONNECT tells it to CONNECT again [5.4.21].
+      // Two octets, never larger than what provoked it, so no amplification.
       this.stats.unknownClient++;
-      log.debug("message from unknown client dropped", { key, type: m.type });
+      log.debug("message from unknown client", { key, type: m.type });
+      if (m.type !== T.DISCONNECT) this.#o.send(route, encodeMqttSn({ type: T.DISCONNECT }));
       return;
     }
     if (c.state === "lost" || c.state === "disconnected") {
