@@ -98,7 +98,8 @@ const IO_SIZE = wasm.mqttsn_io_size();
 let mem = new Uint8Array(wasm.memory.buffer);
 let res = new Int32Array(wasm.memory.buffer);
 function views(): void {
-  if (mem.buffer !== wasm.memory.buffer) {
+  // A detached view has length 0: cheaper to test than fetching memory.buffer on every call.
+  if (mem.byteLength === 0) {
     mem = new Uint8Array(wasm.memory.buffer);
     res = new Int32Array(wasm.memory.buffer);
   }
@@ -108,6 +109,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Out = new TextEncoder();
 
 function text(bytes: Uint8Array, off: number, len: number): string {
+  // ASCII (checked by WASM while it framed the message) needs no UTF-8 decoder.
+  if (len <= 64 && res[RES + 10] === 1) {
+    return String.fromCharCode.apply(null, bytes.subarray(off, off + len) as unknown as number[]);
+  }
   try {
     return utf8.decode(bytes.subarray(off, off + len));
   } catch {
