@@ -172,6 +172,8 @@ const DEMO_NODES: { name: string; board: string; mcu: string }[] = [
   { name: "Greenhouse", board: "b-l072z-lrwan1", mcu: "stm32l072cz" },
   { name: "Cold Room", board: "esp32-wroom-32", mcu: "esp32" },
   { name: "Light Sensor", board: "arduino-zero", mcu: "samd21" },
+  { name: "Server Room", board: "nucleo-f446re", mcu: "stm32f446re" },
+  { name: "Beehive", board: "feather-nrf52840", mcu: "nrf52840" },
 ];
 
 const PROTOCOL_LABEL: Record<NodeProtocol, string> = {
@@ -343,7 +345,7 @@ async function run(cfg: StartConfig, parts: Part[]): Promise<string> {
           cbor: cfg.cbor,
           // A few seconds apart, so the demo moves without flooding anyone's screen.
           intervalMs: 2000 + 500 * ((i + pi) % 4),
-          sensors: new Sensors(id, DEMO_NODES[(i + 2 * pi) % DEMO_NODES.length]),
+          sensors: new Sensors(id, DEMO_NODES[(pi * cfg.nodes + i) % DEMO_NODES.length]),
         }),
       });
     }));
