@@ -52,6 +52,7 @@ async function startBrokerProcess(keys: Keys, dir: string) {
     ],
     stdout: "null",
     stderr: "piped",
+    env: { AIOT_LOG: "info" }, // the start-up line is how we learn the port
   }).spawn();
   let text = "";
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();

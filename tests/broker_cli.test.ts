@@ -76,6 +76,7 @@ function spawnBroker(args: string[]): Deno.ChildProcess {
     args: ["run", "-A", new URL("../broker/main.ts", import.meta.url).pathname, ...args],
     stdout: "null",
     stderr: "piped",
+    env: { AIOT_LOG: "info" }, // the start-up line is how we learn the port
   }).spawn();
 }
 
