@@ -399,3 +399,35 @@ Deno.test("long-form PUBLISH is accepted; Will topic and message updates are ack
     equal(s.sessions.client("p")?.will, undefined);
   });
 });
+
+Deno.test("retained messages: kept per topic, sent on SUBSCRIBE with Retain, cleared by empty", async () => {
+  await withGateway({}, async (_s, client) => {
+    const pub = client();
+    await connect(pub, "pub");
+    await pub.send({ type: T.REGISTER, msgId: 1, topicName: "state/led" });
+    const { topicId } = await pub.expect(T.REGACK);
+    const retained = { type: T.PUBLISH, qos: 1 as const, retain: true, topicId };
+    await pub.send({ ...retained, msgId: 2, data: te.encode("on") });
+    await pub.expect(T.PUBACK);
+    const sub = client();
+    await connect(sub, "sub");
+    await sub.send({ type: T.SUBSCRIBE, qos: 1, msgId: 1, topicName: "state/+" });
+    await sub.expect(T.SUBACK);
+    const reg = await sub.expect(T.REGISTER);
+    await sub.send({ type: T.REGACK, topicId: reg.topicId, msgId: reg.msgId, returnCode: 0 });
+    const got = await sub.expect(T.PUBLISH);
+    deepEqual([got.retain, td.decode(got.data)], [true, "on"]);
+    await sub.send({ type: T.PUBACK, topicId: got.topicId, msgId: got.msgId, returnCode: 0 });
+    // Live deliveries carry Retain 0; an empty retained publish clears the topic.
+    await pub.send({ ...retained, msgId: 3, data: new Uint8Array(0) });
+    await pub.expect(T.PUBACK);
+    const live = await sub.expect(T.PUBLISH);
+    equal(live.retain, false);
+    await sub.send({ type: T.PUBACK, topicId: live.topicId, msgId: live.msgId, returnCode: 0 });
+    const late = client();
+    await connect(late, "late");
+    await late.send({ type: T.SUBSCRIBE, qos: 1, msgId: 1, topicName: "state/led" });
+    await late.expect(T.SUBACK);
+    await late.quiet(200);
+  });
+});

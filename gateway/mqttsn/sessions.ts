@@ -13,7 +13,7 @@ import {
 } from "../../core-wasm/mod.ts";
 import type { PredefinedTopics } from "./predefined.ts";
 import { Client, type Delivery, type Route, type Subscription, supervisionMs } from "./session.ts";
-import { hasWildcard, isValidFilter, TopicTree } from "./topic_tree.ts";
+import { filterMatches, hasWildcard, isValidFilter, TopicTree } from "./topic_tree.ts";
 
 const log = createLogger("mqttsn");
 const te = new TextEncoder();
@@ -35,6 +35,8 @@ export interface SessionOptions {
   maxBuffered?: number;
   /** Subscriptions and topic ids per client. */
   maxTopicsPerClient?: number;
+  /** Retained messages kept at most (one per topic). */
+  maxRetained?: number;
   now?: () => number;
 }
 
@@ -83,6 +85,7 @@ export class SessionManager {
   #byKey = new Map<string, Client>();
   #byClientId = new Map<string, Client>();
   #tree = new TopicTree<Client, Sub>();
+  #retained = new Map<string, { payload: Uint8Array; qos: 0 | 1 | 2 }>();
   #o: Required<Omit<SessionOptions, "onPublish">> & Pick<SessionOptions, "onPublish">;
 
   constructor(opts: SessionOptions) {
@@ -95,6 +98,7 @@ export class SessionManager {
       maxClients: opts.maxClients ?? 20_000,
       maxBuffered: opts.maxBuffered ?? 64,
       maxTopicsPerClient: opts.maxTopicsPerClient ?? 256,
+      maxRetained: opts.maxRetained ?? 10_000,
       now: opts.now ?? Date.now,
     };
   }
@@ -195,6 +199,7 @@ export class SessionManager {
    * client whose subscription matches gets it at min(qos, granted QoS), buffered if asleep.
    */
   publish(topic: string, payload: Uint8Array, qos: 0 | 1 | 2 = 1, retain = false): number {
+    if (retain) this.#retain(topic, payload, qos);
     const best = new Map<Client, Sub>();
     this.#tree.match(topic, (client, sub) => {
       const prev = best.get(client);
@@ -205,7 +210,7 @@ export class SessionManager {
         topic,
         payload,
         qos: Math.min(qos, sub.qos) as 0 | 1 | 2,
-        retain,
+        retain: false, // as in MQTT: live deliveries carry Retain 0
         form: sub.form,
         predefinedId: sub.predefinedId,
       });
@@ -485,6 +490,35 @@ export class SessionManager {
     c.subs.set(filter, sub);
     this.#tree.add(filter, c, sub);
     this.#send(c, { type: T.SUBACK, qos, topicId, msgId: m.msgId, returnCode: RC.ACCEPTED });
+    this.#sendRetained(c, sub);
+  }
+
+  /** Keeps the last retained message per topic (bounded); an empty payload clears it. */
+  #retain(topic: string, payload: Uint8Array, qos: 0 | 1 | 2): void {
+    if (payload.length === 0) this.#retained.delete(topic);
+    else if (this.#retained.has(topic) || this.#retained.size < this.#o.maxRetained) {
+      this.#retained.set(topic, { payload, qos });
+    } else this.stats.refused++;
+  }
+
+  #sendRetained(c: Client, sub: Sub): void {
+    const deliver = (topic: string, r: { payload: Uint8Array; qos: 0 | 1 | 2 }) =>
+      this.#enqueue(c, {
+        topic,
+        payload: r.payload,
+        qos: Math.min(r.qos, sub.qos) as 0 | 1 | 2,
+        retain: true,
+        form: sub.form,
+        predefinedId: sub.predefinedId,
+      });
+    if (!hasWildcard(sub.filter)) {
+      const r = this.#retained.get(sub.filter);
+      if (r) deliver(sub.filter, r);
+      return;
+    }
+    for (const [topic, r] of this.#retained) {
+      if (filterMatches(sub.filter, topic)) deliver(topic, r);
+    }
   }
 
   #unsubscribe(c: Client, m: MqttSnMessage): void {
