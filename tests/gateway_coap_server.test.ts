@@ -36,8 +36,8 @@ function scriptedNode(resources: Record<string, [number, string]>) {
   return (req: CoapMessage): CoapMessage | undefined => {
     const path = getUriPath(req);
     if (path === ".well-known/core") {
-      const links = Object.keys(resources).map((r) => `</${r}>;rt="x.${r}"`).join(",");
-      return answer(req, CoapCode.CONTENT, `</.well-known/core>;ct=40,${links}`, [
+      const links = Object.keys(resources).map((r) => `,</${r}>;rt="x.${r}"`).join("");
+      return answer(req, CoapCode.CONTENT, `</.well-known/core>;ct=40${links}`, [
         { number: CoapOption.CONTENT_FORMAT, value: encodeUint(40) },
       ]);
     }

@@ -222,6 +222,13 @@ export class MessageLayer {
       if (msg.type === CoapType.CON) this.#sendEmpty(CoapType.RST, msg.messageId, peer);
       return;
     }
+    if (code >= 64 && msg.type === CoapType.NON) {
+      // NON responses (notifications, mostly) need no duplicate cache: nothing is re-sent for
+      // them, and a repeated notification is not fresher, so the observe layer drops it.
+      this.stats.responses++;
+      if (!this.#safeResponse(msg, peer)) this.#sendEmpty(CoapType.RST, msg.messageId, peer);
+      return;
+    }
     const key = `${peerKey(peer)}#${msg.messageId}`;
     const seen = this.#seen.get(key);
     if (seen) {
@@ -238,9 +245,7 @@ export class MessageLayer {
     } else if (code >= 64) {
       this.stats.responses++;
       const wanted = this.#safeResponse(msg, peer);
-      if (msg.type === CoapType.CON || !wanted) {
-        entry.reply = this.#sendEmpty(wanted ? CoapType.ACK : CoapType.RST, msg.messageId, peer);
-      }
+      entry.reply = this.#sendEmpty(wanted ? CoapType.ACK : CoapType.RST, msg.messageId, peer);
     } else if (msg.type === CoapType.CON) {
       // Class 1 codes are reserved: reject.
       entry.reply = this.#sendEmpty(CoapType.RST, msg.messageId, peer);

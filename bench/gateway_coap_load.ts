@@ -1,0 +1,158 @@
+// Load benchmark for one CoAP gateway: how many node updates per second it sustains with 1,000
+// and 10,000 simulated CoapNodes on loopback, and how much gateway heap each node costs.
+//
+//   deno run -A bench/gateway_coap_load.ts [--nodes 1000,10000] [--interval-ms 500]
+//                                         [--window-s 10] [--deadline-s 180]
+//
+// The gateway (with a real broker it forwards to) runs in this process; the node fleet runs in a
+// child process (this same file with --fleet), so the generator does not steal the gateway's
+// event loop. Every phase is bounded in time; the fleet is killed at the end.
+import { parseArgs } from "node:util";
+import { startBroker } from "../broker/server.ts";
+import { generateKeys } from "../common/keys.ts";
+import { setLogLevel } from "../common/log.ts";
+import { startCoapGateway } from "../gateway/coap/gateway.ts";
+
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    nodes: { type: "string", default: "1000,10000" },
+    "interval-ms": { type: "string", default: "500" },
+    "window-s": { type: "string", default: "10" },
+    "deadline-s": { type: "string", default: "180" },
+    fleet: { type: "string" },
+    "gateway-port": { type: "string" },
+    batch: { type: "string", default: "200" },
+  },
+}).values;
+
+setLogLevel("error");
+
+if (args.fleet) {
+  await runFleet(Number(args.fleet), Number(args["gateway-port"]), Number(args["interval-ms"]));
+} else {
+  for (const n of args.nodes.split(",").map(Number)) await measure(n);
+}
+
+/** Child process: N CoapNodes posting to the gateway; prints "ready" when all are started. */
+async function runFleet(count: number, gatewayPort: number, intervalMs: number): Promise<void> {
+  const { CoapNode } = await import("../firmware/coap_node.ts");
+  const nodes = [];
+  const batch = Number(args.batch);
+  for (let i = 0; i < count; i += batch) {
+    const slice = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      const node = new CoapNode({
+        id: `bench-${j}`,
+        gatewayHost: "127.0.0.1",
+        gatewayPort,
+        intervalMs,
+        // Short alive period: a /alive lost to a full socket buffer is retried soon.
+        aliveMs: 5_000,
+      });
+      slice.push(node.start().then(() => node));
+    }
+    nodes.push(...await Promise.all(slice));
+    // Let the gateway drain this batch's announcements and discoveries.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log("ready");
+  const stop = async () => {
+    for (const n of nodes) await n.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+async function measure(count: number): Promise<void> {
+  const intervalMs = Number(args["interval-ms"]);
+  const windowS = Number(args["window-s"]);
+  const deadline = Date.now() + Number(args["deadline-s"]) * 1000;
+  const keys = generateKeys();
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, keys });
+  const gateway = await startCoapGateway({
+    brokerUrl: `ws://127.0.0.1:${broker.port}/gw`,
+    keys,
+    host: "127.0.0.1",
+    port: 0,
+    rateLimit: null,
+    requestTimeoutMs: 20_000,
+  });
+  let updates = 0;
+  gateway.registry.on((e) => {
+    if (e.kind === "update") updates++;
+  });
+  globalThis.gc?.();
+  const heapBefore = Deno.memoryUsage().heapUsed;
+  const started = performance.now();
+  const fleet = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      ...(Deno.env.get("DEVMAP") ? ["--import-map", Deno.env.get("DEVMAP")!] : []),
+      new URL(import.meta.url).pathname,
+      "--fleet",
+      String(count),
+      "--gateway-port",
+      String(gateway.port),
+      "--interval-ms",
+      String(intervalMs),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = fleet.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const ready = reader.read();
+  try {
+    // Phase 1: every node joined and every sensor observed (3 per node).
+    if ((await ready).done) throw new Error("the node fleet exited before it was ready");
+    while (
+      (gateway.registry.size < count || gateway.stats().observations < 3 * count) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const joinS = (performance.now() - started) / 1000;
+    const st = gateway.stats();
+    // Phase 2: steady state, updates counted over a fixed window.
+    const u0 = updates;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, windowS * 1000));
+    const rate = (updates - u0) / ((performance.now() - t0) / 1000);
+    globalThis.gc?.();
+    const heapPerNode = (Deno.memoryUsage().heapUsed - heapBefore) /
+      Math.max(1, gateway.registry.size);
+    const offered = (3 * count * 1000) / intervalMs;
+    const after = gateway.stats();
+    console.log(JSON.stringify({
+      nodes: count,
+      joined: gateway.registry.size,
+      observations: st.observations,
+      joinSeconds: Number(joinS.toFixed(1)),
+      offeredUpdatesPerS: Math.round(offered),
+      sustainedUpdatesPerS: Math.round(rate),
+      heapKiBPerNode: Number((heapPerNode / 1024).toFixed(1)),
+      udpReceived: after.udp.received,
+      malformed: after.messages.malformed,
+      retransmissions: after.messages.retransmissions,
+      discoveryFailures: after.discoveryFailures,
+      brokerDropped: gateway.link.stats.dropped,
+    }));
+  } finally {
+    try {
+      fleet.kill("SIGTERM");
+    } catch { /* already exited */ }
+    const killer = setTimeout(() => {
+      try {
+        fleet.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 10_000);
+    await fleet.status;
+    clearTimeout(killer);
+    reader.releaseLock();
+    await fleet.stdout.cancel().catch(() => {});
+    await gateway.close();
+    await broker.close();
+  }
+}
