@@ -259,6 +259,7 @@ async function main(): Promise<number> {
     return isHelp ? 0 : 2;
   }
   if (settings.debug) setLogLevel("debug");
+  log.debug("settings", { ...settings });
   let keys;
   try {
     keys = await readKeys(settings.keyFile);
@@ -267,46 +268,52 @@ async function main(): Promise<number> {
     log.error(err.message); // pyaiot's exact words
     return 1;
   }
-  let started;
-  try {
-    started = await startFromSettings(settings, {
-      brokerUrl: settings.brokerUrl,
-      keys,
-      name: settings.name,
-      maxTimeS: settings.maxTimeS,
-      binary: settings.binary,
-    });
-  } catch (err) {
-    log.error("cannot start gateway", { protocol: settings.protocol, err });
-    return 1;
-  }
-  const { gateway, nodes } = started;
-  console.log(
-    `aiot ${settings.protocol} gateway ${gateway.name}: nodes ${nodes}, broker ${settings.brokerUrl}`,
-  );
-
-  const stopped = Promise.withResolvers<void>();
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
+  // Signals are caught before anything starts: a SIGINT that arrives while the gateway is still
+  // starting (or right after the start-up line) must stop it cleanly, not kill the process.
+  const signalled = Promise.withResolvers<string>();
+  let signals = 0;
+  const onSignal = (signal: string) => {
+    if (++signals > 1) {
       log.warn("second signal, exiting now", { signal });
       Deno.exit(1);
     }
-    stopping = true;
-    log.info("stopping", { signal });
-    gateway.close().then(() => stopped.resolve(), (err) => {
-      log.error("error while stopping", { err });
-      stopped.resolve();
-    });
+    signalled.resolve(signal);
   };
-  const onInt = () => stop("SIGINT");
-  const onTerm = () => stop("SIGTERM");
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGTERM", onTerm);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", onInt);
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  return 0;
+  try {
+    let started;
+    try {
+      started = await startFromSettings(settings, {
+        brokerUrl: settings.brokerUrl,
+        keys,
+        name: settings.name,
+        maxTimeS: settings.maxTimeS,
+        binary: settings.binary,
+      });
+    } catch (err) {
+      log.error("cannot start gateway", { protocol: settings.protocol, err });
+      return 1;
+    }
+    const { gateway, nodes } = started;
+    console.log(
+      `aiot ${settings.protocol} gateway ${gateway.name}: nodes ${nodes}, broker ${settings.brokerUrl}`,
+    );
+    const signal = await signalled.promise;
+    log.info("stopping", { signal });
+    try {
+      await gateway.close();
+    } catch (err) {
+      log.error("error while stopping", { err });
+      return 1;
+    }
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+  }
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -114,6 +114,7 @@ Deno.test("gateway cli: ws gateway subprocess serves a node and stops on SIGINT"
     "0",
     "--name",
     "cli-ws",
+    "--binary", // the CBOR link to the broker; web clients still get JSON
   ]);
   let node: WsNode | null = null;
   try {
@@ -159,7 +160,7 @@ Deno.test("gateway cli: mqtt gateway subprocess on aedes; SIGTERM; bad key file 
       "mqtt-url": aedes.url,
     }),
   );
-  const gw = spawnGateway(["mqtt", "--config", conf, "--name", "cli-mqtt"]);
+  const gw = spawnGateway(["mqtt", "--config", conf, "--name", "cli-mqtt", "--debug"]);
   const node = new MqttNode({ id: "cli-mqtt-node", mqttUrl: aedes.url, intervalMs: 60_000 });
   try {
     const line = await withTimeout(gw.firstLine, 40_000, "no start-up line");
@@ -177,6 +178,7 @@ Deno.test("gateway cli: mqtt gateway subprocess on aedes; SIGTERM; bad key file 
     const status = await withTimeout(gw.child.status, 20_000, "gateway did not stop");
     equal(status.code, 0);
     await waitFor("out after the gateway stopped", () => client.has("out", "cli-mqtt-node"));
+    match(await gw.stderr, /level=debug/, "--debug turns on debug logs");
 
     // A missing key file: pyaiot's message, exit code 1, nothing left running.
     const bad = await new Deno.Command(Deno.execPath(), {
@@ -199,4 +201,54 @@ Deno.test("gateway cli: mqtt gateway subprocess on aedes; SIGTERM; bad key file 
     await broker.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Starts `args` as a gateway subprocess, checks its start-up line, stops it with SIGINT. */
+async function startAndInterrupt(args: string[], expected: RegExp): Promise<void> {
+  const broker = await startTestBroker();
+  const dir = await Deno.makeTempDir();
+  const keyFile = `${dir}/keys`;
+  await Deno.writeTextFile(keyFile, formatKeys(broker.keys));
+  const gw = spawnGateway([
+    ...args,
+    "--broker-host",
+    "127.0.0.1",
+    "--broker-port",
+    String(broker.port),
+    "--key-file",
+    keyFile,
+    "--host",
+    "127.0.0.1",
+  ]);
+  try {
+    const line = await withTimeout(gw.firstLine, 40_000, `no start-up line: ${args[0]}`);
+    match(line, expected);
+    ok(!/:0 \(udp\)/.test(line), "the bound port, not 0, is printed");
+    gw.child.kill("SIGINT");
+    const status = await withTimeout(gw.child.status, 20_000, "gateway did not stop");
+    equal(status.code, 0);
+  } finally {
+    try {
+      gw.child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await gw.child.status;
+    await gw.drain();
+    await gw.stderr;
+    await broker.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("gateway cli: the mqttsn subcommand starts its gateway and stops on SIGINT", async () => {
+  await startAndInterrupt(
+    ["mqttsn", "--port", "0"],
+    /^aiot mqttsn gateway .*: nodes mqtt-sn:\/\/127\.0\.0\.1:\d+ \(udp\)/,
+  );
+});
+
+Deno.test("gateway cli: the coap subcommand starts its gateway and stops on SIGINT", async () => {
+  await startAndInterrupt(
+    ["coap", "--coap-port", "0"],
+    /^aiot coap gateway .*: nodes coap:\/\/127\.0\.0\.1:\d+ \(udp\)/,
+  );
 });
