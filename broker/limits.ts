@@ -10,8 +10,11 @@ export interface RateLimit {
 
 /** Web clients send a `new` and the odd write; pyaiot's joystick sends one frame per second. */
 export const DEFAULT_CLIENT_RATE: RateLimit = { messagesPerSecond: 50, burst: 200 };
-/** Gateways replay whole caches on every client `new`: allow bursts of thousands. */
-export const DEFAULT_GATEWAY_RATE: RateLimit = { messagesPerSecond: 5000, burst: 20000 };
+/**
+ * Gateways replay whole caches on every client `new` (1000 nodes x 10 resources is 11 000
+ * frames per client): allow long bursts; the sustained cap keeps one gateway from starving others.
+ */
+export const DEFAULT_GATEWAY_RATE: RateLimit = { messagesPerSecond: 20000, burst: 100000 };
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
 /** Token bucket. `take()` is false once the connection is over its budget. */

@@ -20,6 +20,11 @@ import {
 const log = createLogger("broker");
 
 export const MAX_NODES_PER_GATEWAY = 100_000;
+/**
+ * A client's `new` makes every gateway replay its whole cache: one client may ask that once per
+ * this interval, so it cannot turn its own small budget into a flood that gets gateways closed.
+ */
+export const REPLAY_MIN_INTERVAL_MS = 5000;
 /** Above this many unsent bytes a client is too slow: frames to it are dropped and counted. */
 export const MAX_CLIENT_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -67,6 +72,7 @@ export class Relay {
   readonly #listeners = new Map<string, ClientEntry>();
   /** uid -> gateways that announced it (normally one). */
   readonly #owners = new Map<string, Set<GatewayEntry>>();
+  readonly #lastReplay = new WeakMap<ClientEntry, number>();
   #anonymous = 0;
 
   constructor(readonly metrics: BrokerMetrics, readonly opts: { writesOpen: boolean }) {}
@@ -218,6 +224,12 @@ export class Relay {
         client.registered = true;
         this.#listeners.set(client.id, client);
       }
+      const now = Date.now();
+      const last = this.#lastReplay.get(client);
+      if (last !== undefined && now - last < REPLAY_MIN_INTERVAL_MS) {
+        return this.#refuseClient(client, "too_often", "cache replay asked too often");
+      }
+      this.#lastReplay.set(client, now);
       // Every gateway replays its cache to this client (`dst` = its id).
       const text = JSON.stringify({ type: "new", data: "client", src: client.id });
       for (const gw of this.gateways.values()) this.#sendGateway(gw, text, "new");

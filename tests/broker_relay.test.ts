@@ -221,3 +221,22 @@ Deno.test("writes to nodes nobody owns are answered with an error frame", saniti
     await b.close();
   }
 });
+
+Deno.test("a client may ask for a cache replay once per 5 s", sanitize, async () => {
+  const b = await testBroker();
+  try {
+    const gw = await openGateway(b);
+    const web = await openClient(b);
+    await gw.next((m) => m.type === "new");
+    web.send({ type: "new", data: "client" });
+    assert.deepEqual(await web.next(), {
+      type: "error",
+      error: "too_often",
+      message: "cache replay asked too often",
+    });
+    await gw.none(() => true);
+    for (const p of [web, gw]) await p.close();
+  } finally {
+    await b.close();
+  }
+});
