@@ -16,7 +16,8 @@ const MAX_OPTIONS: i32 = 4096;
 const OPT: usize = memory.data(MAX_OPTIONS * 12, 16);
 // RES slots (i32): 0 type, 1 code, 2 message id, 3 token length, 4 option count,
 // 5 payload offset (== length when no payload), 6 error offset, 7 Content-Format, 8 Observe
-// (7 and 8: -1 when absent, -2 when longer than 3 octets, which no valid value is).
+// (7 and 8: the first such option; -1 when absent, -2 when longer than 3 octets, which no
+// valid value is).
 const RES: usize = memory.data(64, 16);
 
 // Error kinds, in the order of CoreErrorKind in core-wasm/errors.ts (1-based).
@@ -142,6 +143,7 @@ export function coap_decode(len: i32, avail: i32, table: i32): i32 {
     } else if (l == 15) {
       return fail(RESERVED, start);
     }
+    const first = d != 0 || n == 0; // the first of a run of repeated options
     num += d;
     if (num > 0xffff) return fail(BAD_OPTION_DELTA, start); // option numbers are 16-bit
     if (l > len - p) return fail(LENGTH_PAST_END, start);
@@ -152,7 +154,7 @@ export function coap_decode(len: i32, avail: i32, table: i32): i32 {
       store<i32>(e, p, 4);
       store<i32>(e, l, 8);
     }
-    if (num == 12 || num == 6) {
+    if ((num == 12 || num == 6) && first) {
       if (p + (l < 3 ? l : 3) > avail) return NEED_MORE;
       if (num == 12) cf = smallUint(IN + <usize>p, l);
       else obs = smallUint(IN + <usize>p, l);
