@@ -1,7 +1,7 @@
 // One websocket's life on the broker: the checks every incoming frame passes, in order of cost
 // (rate, size, frame kind, JSON, type), before the relay sees it. A refusal is logged, counted
 // and answered with a close code; nothing a peer sends can throw out of here.
-import { createLogger } from "../common/log.ts";
+import { createLogger, logEnabled } from "../common/log.ts";
 import { checkFrame } from "../common/wire.ts";
 import { closeReason, frameTooBig, type RateLimit, TokenBucket } from "./limits.ts";
 import type { PeerKind } from "./metrics.ts";
@@ -46,6 +46,7 @@ export function attach(ws: WebSocket, relay: Relay, opts: ConnectionOptions): Pe
   const bucket = new TokenBucket(opts.rate);
   const metrics = relay.metrics;
   let refused = false;
+  const debug = logEnabled("debug"); // per-frame logs cost nothing when off
 
   const refuse = (code: number, reason: string, metric: string, detail?: string) => {
     refused = true;
@@ -85,6 +86,9 @@ export function attach(ws: WebSocket, relay: Relay, opts: ConnectionOptions): Pe
         }
       } else {
         return refuse(CLOSE.UNSUPPORTED, "Binary frames are not supported", "binary_frame");
+      }
+      if (debug) {
+        log.debug("frame in", { kind: opts.kind, peer: opts.label, frame: text.slice(0, 200) });
       }
       const checked = checkFrame(text);
       if (!checked.ok) {

@@ -283,19 +283,27 @@ export class Relay {
   #broadcast(msg: Record<string, unknown>): void {
     if (this.#listeners.size === 0) return;
     const text = JSON.stringify(msg); // once for all clients
-    for (const client of this.#listeners.values()) this.#sendClient(client, text, msg.type);
+    let sent = 0;
+    for (const client of this.#listeners.values()) if (this.#trySend(client, text)) sent++;
+    this.metrics.messageOut("client", msg.type, sent); // counted once per fan-out
   }
 
   #sendClient(client: ClientEntry, text: string, type: unknown): void {
+    if (this.#trySend(client, text)) this.metrics.messageOut("client", type);
+  }
+
+  /** Sends unless the client is too far behind; drops are counted here, sends by the caller. */
+  #trySend(client: ClientEntry, text: string): boolean {
     if (client.peer.bufferedAmount > MAX_CLIENT_BUFFERED_BYTES) {
       this.metrics.drop("slow_client");
-      return;
+      return false;
     }
     try {
       client.peer.send(text);
-      this.metrics.messageOut("client", type);
+      return true;
     } catch {
       this.metrics.drop("send_failed"); // the socket is closing; its close handler cleans up
+      return false;
     }
   }
 
