@@ -35,7 +35,7 @@ export interface PyaiotTopicsOptions {
   maxNodes?: number;
   /** Payloads larger than this are refused. */
   maxPayloadBytes?: number;
-  /** At most this many resources per node are subscribed to. */
+  /** At most this many resources per node (besides `id` and `protocol`). Default 64. */
   maxResources?: number;
 }
 
@@ -227,16 +227,16 @@ export class PyaiotTopics {
     }
     const names = decoded.value.filter((n) => isValidTopicName(n) && n !== "resources");
     if (names.length !== decoded.value.length) this.stats.malformed++;
-    let subscribed = this.#subs.get(id)?.size ?? 0;
+    // The node's own filters: node/<id>/resources plus one per resource.
+    const filters = this.#subs.get(id);
     for (const name of names as string[]) {
       const filter = `node/${id}/${name}`;
-      if (this.#subs.get(id)?.has(filter)) continue;
-      if (subscribed > this.#maxResources) {
+      if (filters?.has(filter)) continue;
+      if ((filters?.size ?? 1) - 1 >= this.#maxResources) {
         this.stats.refused++;
         break;
       }
       this.#subscribe(id, filter);
-      subscribed++;
     }
     this.#registry.seen(id, id);
     this.#transport.publish(`gateway/${id}/discover`, "values");
@@ -261,6 +261,13 @@ export class PyaiotTopics {
     }
     if (value === undefined) {
       this.stats.malformed++;
+      return;
+    }
+    // MQTT-SN nodes may publish resources they never listed (the gateway sees every publish):
+    // bound how many distinct resources one node can make the registry hold.
+    const node = this.#registry.get(id)!;
+    if (!node.resources.has(resource) && node.resources.size >= this.#maxResources + 2) {
+      this.stats.refused++;
       return;
     }
     this.#registry.setValue(id, resource, value);

@@ -5,7 +5,7 @@ import { encode as cborEncode } from "cbor2";
 import { NodeRegistry, type RegistryEvent } from "../gateway/registry.ts";
 import { decodeNodePayload, isValidTopicName, PyaiotTopics } from "../gateway/topics.ts";
 
-function setup(opts: { maxNodes?: number; now?: () => number } = {}) {
+function setup(opts: { maxNodes?: number; maxResources?: number; now?: () => number } = {}) {
   const registry = new NodeRegistry({ timeoutMs: 1000, now: opts.now });
   const calls: string[] = [];
   const transport = {
@@ -191,4 +191,23 @@ Deno.test("topics: CBOR payloads (encoded independently by cbor2) and hostile CB
   for (const bytes of hostile) topics.onMessage("node/c1/temperature", bytes);
   equal(topics.stats.malformed, before + hostile.length);
   equal(registry.get("c1")!.resources.get("temperature")!.value, 21.5);
+});
+
+Deno.test("topics: resources per node are bounded, listed or not", () => {
+  const { calls, topics, registry } = setup({ maxResources: 3 });
+  topics.onMessage("node/check", enc('{"id":"n1"}'));
+  calls.length = 0;
+  topics.onMessage("node/n1/resources", enc('["a","b","c","d","e"]'));
+  deepEqual(calls, [
+    "sub node/n1/a",
+    "sub node/n1/b",
+    "sub node/n1/c",
+    "pub gateway/n1/discover values",
+  ]);
+  // Unsolicited values (MQTT-SN nodes publish without being asked) hit the same bound.
+  for (const r of ["a", "x", "y", "z"]) topics.onMessage(`node/n1/${r}`, enc('{"value":1}'));
+  deepEqual([...registry.get("n1")!.resources.keys()], ["id", "protocol", "a", "x", "y"]);
+  topics.onMessage("node/n1/a", enc('{"value":2}'));
+  equal(registry.get("n1")!.resources.get("a")!.value, 2, "known resources still update");
+  equal(topics.stats.refused, 2);
 });

@@ -4,7 +4,9 @@ import { startWsGateway } from "../gateway/ws/gateway.ts";
 import { WsNode } from "../firmware/ws_node.ts";
 import { startTestBroker, waitFor, WebClient } from "./gateway_mqtt_harness.ts";
 
-async function setup(extra: { maxTimeS?: number; maxFrameBytes?: number } = {}) {
+async function setup(
+  extra: { maxTimeS?: number; maxFrameBytes?: number; maxResources?: number } = {},
+) {
   const broker = await startTestBroker();
   const gw = await startWsGateway({
     brokerUrl: broker.gwUrl,
@@ -122,7 +124,7 @@ Deno.test("ws gateway: an anonymous node gets a uuid; a quiet open socket is nev
 });
 
 Deno.test("ws gateway: hostile frames close with pyaiot's 1003, others are counted, the gateway lives", async () => {
-  const s = await setup({ maxFrameBytes: 1024 });
+  const s = await setup({ maxFrameBytes: 1024, maxResources: 3 });
   const url = `ws://127.0.0.1:${s.gw.port}/node`;
   try {
     // Not JSON: 1003 with pyaiot's reason; the node is gone.
@@ -170,6 +172,10 @@ Deno.test("ws gateway: hostile frames close with pyaiot's 1003, others are count
     await waitFor("good key", () => s.client.has("update", "good-f", "ok", 3));
     equal(s.gw.stats.badFrames, badBefore + 5);
     equal(f.ws.readyState, WebSocket.OPEN);
+    // At most maxResources (3) distinct resources per node; known ones keep updating.
+    f.ws.send('{"type":"update","data":{"r2":1,"r3":1,"r4":1,"ok":4}}');
+    await waitFor("ok updated", () => s.client.has("update", "good-f", "ok", 4));
+    deepEqual([...s.gw.registry.get("good-f")!.resources.keys()], ["protocol", "ok", "r2", "r3"]);
 
     // A flood: bounded count, over the per-socket rate; frames beyond it are dropped, not fatal.
     for (let i = 0; i < 400; i++) f.ws.send(`{"type":"update","data":{"n":${i}}}`);

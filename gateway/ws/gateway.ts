@@ -25,6 +25,8 @@ export interface WsGatewayOptions extends GatewayBaseOptions {
   rateLimit?: RateLimit;
   /** Connections beyond this are refused with HTTP 503. Default 10,000. */
   maxNodes?: number;
+  /** Distinct resources one node may have (besides `protocol`). Default 64. */
+  maxResources?: number;
   /** Seconds without a pong before Deno closes a node socket (dead TCP peers). Default 30. */
   idleTimeoutS?: number;
 }
@@ -38,6 +40,7 @@ export interface WsGatewayStats {
   rateLimited: number;
   /** Sockets closed for an oversized frame. */
   tooBig: number;
+  /** Upgrades refused (bad id, too many nodes) and resources over the per-node bound. */
   refused: number;
 }
 
@@ -64,6 +67,7 @@ interface NodeConn {
 export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
   const maxFrame = opts.maxFrameBytes ?? 16 * 1024;
   const maxNodes = opts.maxNodes ?? 10_000;
+  const maxResources = opts.maxResources ?? 64;
   const stats: WsGatewayStats = {
     connections: 0,
     frames: 0,
@@ -129,10 +133,17 @@ export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway
       log.debug("update without a data object", { uid: conn.uid });
       return;
     }
+    const node = registry.get(conn.uid);
+    if (!node) return;
     let n = 0;
     for (const [endpoint, value] of Object.entries(body)) {
       if (++n > MAX_KEYS_PER_FRAME || !RESOURCE_RE.test(endpoint) || value === undefined) {
         stats.badFrames++;
+        continue;
+      }
+      // `protocol` is the pseudo-resource; beyond maxResources new names are refused.
+      if (!node.resources.has(endpoint) && node.resources.size > maxResources) {
+        stats.refused++;
         continue;
       }
       registry.setValue(conn.uid, endpoint, value);
