@@ -3,6 +3,7 @@
 // fraction or exponent keep their exact value up to 64 bits (JSON.parse would round them past
 // 2^53). Strict grammar: no trailing commas, comments, leading zeros or bare control characters.
 // Lone surrogate escapes (\ud800) become U+FFFD, as TextEncoder does for the same JS string.
+import { bigCompareMidpoint, bigDigit, bigReset } from "./cbor_bignum";
 import { decimalToDouble } from "./cbor_ryu";
 import {
   begin,
@@ -167,47 +168,50 @@ function number(): bool {
       return true;
     }
   }
-  writeNumber(neg ? -toDouble(start + (neg ? 1 : 0), intEnd) : toDouble(start, intEnd));
+  writeNumber(neg ? -toDouble(start + 1) : toDouble(start));
   return true;
 }
 
+// Significant digits kept by the exact slow path: a midpoint between two doubles has at most
+// 767 of them, so digits past 800 can only break a tie (they act as a sticky bit).
+const LONG_DIGITS: i32 = 800;
+
+// Decimal scan results: value = scanM * 10^scanE10 (+ something, when scanSticky).
+let scanM: u64 = 0;
+let scanE10: i32 = 0;
+let scanSticky = false;
+
 /**
- * The double nearest to the (grammar-checked) unsigned decimal in [p, pos); the integer part
- * ends at intEnd. Up to 17 significant digits it is exact (Ryu's s2d); longer inputs keep 17
- * digits and are exact unless the dropped digits straddle a rounding boundary (then within one
- * unit in the last place).
+ * Scans the (grammar-checked) unsigned decimal in [p, pos), keeping `keep` significant digits (into scanM, or into the bignum when `big`).
  */
-function toDouble(p: usize, intEnd: usize): f64 {
+function scan(p: usize, keep: i32, big: bool): void {
   let m: u64 = 0;
   let nd = 0;
   let e10 = 0;
   let sticky = false;
-  for (; p < intEnd; p++) {
-    const d = <u64>(load<u8>(p) - 48);
-    if (nd < 17) {
-      if (m != 0 || d != 0) {
-        m = m * 10 + d;
+  let inFrac = false;
+  for (; p < pos; p++) {
+    const c = load<u8>(p);
+    if (c == 46) {
+      inFrac = true;
+      continue;
+    }
+    if (c - 48 >= 10) break; // 'e' / 'E'
+    const d = <u32>(c - 48);
+    if (nd < keep) {
+      if (inFrac) e10--;
+      if (nd > 0 || d != 0) {
+        if (big) bigDigit(d);
+        else m = m * 10 + <u64>d;
         nd++;
       }
     } else {
-      e10++;
+      if (!inFrac) e10++;
       if (d) sticky = true;
     }
   }
-  if (p < pos && load<u8>(p) == 46) {
-    for (p++; p < pos && load<u8>(p) - 48 < 10; p++) {
-      const d = <u64>(load<u8>(p) - 48);
-      if (nd < 17) {
-        e10--;
-        if (m != 0 || d != 0) {
-          m = m * 10 + d;
-          nd++;
-        }
-      } else if (d) sticky = true;
-    }
-  }
   if (p < pos) {
-    // Exponent: clamp, anything this far out is 0 or Infinity anyway.
+    // Exponent, clamped: anything this far out is 0 or Infinity anyway.
     p++;
     const eneg = load<u8>(p) == 45;
     if (load<u8>(p) == 45 || load<u8>(p) == 43) p++;
@@ -215,13 +219,42 @@ function toDouble(p: usize, intEnd: usize): f64 {
     for (; p < pos; p++) if (x < 100000) x = x * 10 + <i32>(load<u8>(p) - 48);
     e10 += eneg ? -x : x;
   }
+  scanM = m;
+  scanE10 = e10;
+  scanSticky = sticky;
+}
+
+/**
+ * The double nearest to the unsigned decimal in [p, pos) (ties to even). Up to 17 significant
+ * digits: Clinger's exact fast path or Ryu's s2d. Longer: s2d brackets the value between two
+ * neighbouring doubles and an exact bignum comparison with their midpoint picks one.
+ */
+function toDouble(p: usize): f64 {
+  scan(p, 17, false);
+  const m = scanM;
+  const e10 = scanE10;
   if (m == 0) return 0;
-  if (!sticky && m < 9007199254740992 && e10 >= -22 && e10 <= 22) {
-    const f = <f64>m;
-    return e10 >= 0 ? f * load<f64>(POW10 + (<usize>e10 << 3)) : f /
-      load<f64>(POW10 + (<usize>-e10 << 3));
+  if (!scanSticky) {
+    if (m < 9007199254740992 && e10 >= -22 && e10 <= 22) {
+      const f = <f64>m;
+      return e10 >= 0 ? f * load<f64>(POW10 + (<usize>e10 << 3)) : f /
+        load<f64>(POW10 + (<usize>-e10 << 3));
+    }
+    return decimalToDouble(m, e10);
   }
-  return decimalToDouble(m, e10);
+  const r1 = decimalToDouble(m, e10);
+  const r2 = decimalToDouble(m + 1, e10);
+  if (r1 == r2) return r1;
+  bigReset();
+  scan(p, LONG_DIGITS, true);
+  const bits = reinterpret<u64>(r1);
+  const be = <i32>(bits >> 52);
+  const m1 = be == 0 ? bits : (bits & 0xfffffffffffff) | 0x10000000000000;
+  const e1 = be == 0 ? -1074 : be - 1075;
+  const c = bigCompareMidpoint(scanE10, m1, e1);
+  if (c < 0) return r1;
+  if (c > 0 || scanSticky) return r2;
+  return (m1 & 1) == 0 ? r1 : r2;
 }
 
 function hex4(): i32 {
