@@ -249,6 +249,8 @@ Deno.test("a client that keeps pinging is not lost; plain DISCONNECT sends no Wi
     await node.send(hex("02 18"));
     deepEqual(await node.recv(), { type: T.DISCONNECT });
     equal(s.sessions.client("p")?.state, "disconnected");
+    await node.send(hex("02 18")); // our answer was lost: the client repeats, we answer again
+    deepEqual(await node.recv(), { type: T.DISCONNECT });
     await new Promise((r) => setTimeout(r, 300));
     equal(s.sessions.stats.willsPublished, 0);
   });

@@ -192,7 +192,7 @@ export function startMqttSnServer(opts: MqttSnServerOptions = {}): MqttSnServer 
     advertiser = setInterval(advertise, a.intervalS * 1000);
   }
 
-  log.info("MQTT-SN listening", { port });
+  log.debug("MQTT-SN listening", { port });
   return {
     port,
     sessions,

@@ -16,6 +16,7 @@ import { Client, type Delivery, type Route, type Subscription, supervisionMs } f
 import { filterMatches, hasWildcard, isValidFilter, TopicTree } from "./topic_tree.ts";
 
 const log = createLogger("mqttsn");
+const RETAINED_BYTES_MAX = 4 << 20;
 const te = new TextEncoder();
 const td = new TextDecoder();
 
@@ -86,6 +87,7 @@ export class SessionManager {
   #byClientId = new Map<string, Client>();
   #tree = new TopicTree<Client, Sub>();
   #retained = new Map<string, { payload: Uint8Array; qos: 0 | 1 | 2 }>();
+  #retainedBytes = 0;
   #o: Required<Omit<SessionOptions, "onPublish">> & Pick<SessionOptions, "onPublish">;
 
   constructor(opts: SessionOptions) {
@@ -136,8 +138,9 @@ export class SessionManager {
       return;
     }
     if (c.state === "lost" || c.state === "disconnected") {
-      // [5.4.21] tells the client to CONNECT again.
-      if (m.type !== T.DISCONNECT) this.#send(c, { type: T.DISCONNECT });
+      // [5.4.21] tells the client to CONNECT again; a repeated DISCONNECT (our answer was
+      // lost) is answered the same way.
+      this.#send(c, { type: T.DISCONNECT });
       return;
     }
     this.#touch(c);
@@ -495,10 +498,22 @@ export class SessionManager {
 
   /** Keeps the last retained message per topic (bounded); an empty payload clears it. */
   #retain(topic: string, payload: Uint8Array, qos: 0 | 1 | 2): void {
-    if (payload.length === 0) this.#retained.delete(topic);
-    else if (this.#retained.has(topic) || this.#retained.size < this.#o.maxRetained) {
-      this.#retained.set(topic, { payload, qos });
-    } else this.stats.refused++;
+    const old = this.#retained.get(topic);
+    if (old) {
+      this.#retainedBytes -= old.payload.length;
+      this.#retained.delete(topic);
+    }
+    if (payload.length === 0) return;
+    // Bounded in count and bytes: datagrams may be 64 KiB each.
+    if (
+      this.#retained.size >= this.#o.maxRetained ||
+      this.#retainedBytes + payload.length > RETAINED_BYTES_MAX
+    ) {
+      this.stats.refused++;
+      return;
+    }
+    this.#retained.set(topic, { payload, qos });
+    this.#retainedBytes += payload.length;
   }
 
   #sendRetained(c: Client, sub: Sub): void {
