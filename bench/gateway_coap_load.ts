@@ -28,6 +28,9 @@ const args = parseArgs({
 
 setLogLevel("error");
 
+/** V8's collector, exposed with `--v8-flags=--expose-gc` for steadier heap figures. */
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
 if (args.fleet) {
   await runFleet(Number(args.fleet), Number(args["gateway-port"]), Number(args["interval-ms"]));
 } else {
@@ -37,7 +40,7 @@ if (args.fleet) {
 /** Child process: N CoapNodes posting to the gateway; prints "ready" when all are started. */
 async function runFleet(count: number, gatewayPort: number, intervalMs: number): Promise<void> {
   const { CoapNode } = await import("../firmware/coap_node.ts");
-  const nodes = [];
+  const nodes: InstanceType<typeof CoapNode>[] = [];
   const batch = Number(args.batch);
   for (let i = 0; i < count; i += batch) {
     const slice = [];
@@ -82,7 +85,7 @@ async function measure(count: number): Promise<void> {
   gateway.registry.on((e) => {
     if (e.kind === "update") updates++;
   });
-  globalThis.gc?.();
+  gc();
   const heapBefore = Deno.memoryUsage().heapUsed;
   const started = performance.now();
   const fleet = new Deno.Command(Deno.execPath(), {
@@ -90,7 +93,6 @@ async function measure(count: number): Promise<void> {
       "run",
       "-A",
       "--unstable-net",
-      ...(Deno.env.get("DEVMAP") ? ["--import-map", Deno.env.get("DEVMAP")!] : []),
       new URL(import.meta.url).pathname,
       "--fleet",
       String(count),
@@ -120,7 +122,7 @@ async function measure(count: number): Promise<void> {
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, windowS * 1000));
     const rate = (updates - u0) / ((performance.now() - t0) / 1000);
-    globalThis.gc?.();
+    gc();
     const heapPerNode = (Deno.memoryUsage().heapUsed - heapBefore) /
       Math.max(1, gateway.registry.size);
     const offered = (3 * count * 1000) / intervalMs;
