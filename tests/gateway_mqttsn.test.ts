@@ -6,7 +6,8 @@ import { MqttSnType as T } from "../core-wasm/mod.ts";
 import { type MqttSnServer, startMqttSnServer } from "../gateway/mqttsn/server.ts";
 import type { MqttSnServerOptions } from "../gateway/mqttsn/server.ts";
 import { RawMqttSnClient } from "./helpers/mqttsn_client.ts";
-import { hex, toHex } from "./helpers/mqttsn_gen.ts";
+import { hex, prng, randomMessage, toHex } from "./helpers/mqttsn_gen.ts";
+import { encodeMqttSn } from "../core-wasm/mod.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -431,5 +432,40 @@ Deno.test("retained messages: kept per topic, sent on SUBSCRIBE with Retain, cle
     await late.send({ type: T.SUBSCRIBE, qos: 1, msgId: 1, topicName: "state/led" });
     await late.expect(T.SUBACK);
     await late.quiet(200);
+  });
+});
+
+Deno.test("fuzz over UDP: random and mutated messages of every type never break the gateway", async () => {
+  await withGateway({ rateLimit: false, predefined: { "p/1": 1 } }, async (s, client) => {
+    const r = prng(11);
+    const int = (n: number) => Math.floor(r() * n);
+    const peers = [client(), client(), client()];
+    // Some peers are connected and subscribed, so the fuzz also drives sessions, not just framing.
+    await connect(peers[0], "f0", 1);
+    await connect(peers[1], "f1");
+    await peers[1].send({ type: T.SUBSCRIBE, qos: 2, msgId: 1, topicName: "#" });
+    await peers[1].expect(T.SUBACK);
+    let sent = 0;
+    for (let i = 0; i < 4000; i++) {
+      const m = randomMessage(r, 24);
+      if (m.type === T.CONNECT && r() < 0.7) m.protocolId = 1;
+      let b = encodeMqttSn(m);
+      if (r() < 0.3) {
+        b = b.slice();
+        b[int(b.length)] = int(256);
+      }
+      await peers[int(3)].send(b);
+      sent++;
+      if (i % 200 === 0) await new Promise((res) => setTimeout(res, 5)); // let it drain
+    }
+    await new Promise((res) => setTimeout(res, 500));
+    ok(s.stats.datagrams > sent * 0.5, `received ${s.stats.datagrams} of ${sent}`);
+    equal(s.stats.handlerErrors, 0);
+    ok(s.stats.malformed > 0);
+    // Still serving: a fresh client connects and pings.
+    const fresh = client();
+    await connect(fresh, "after-fuzz");
+    await fresh.send(hex("02 16"));
+    await fresh.expect(T.PINGRESP);
   });
 });

@@ -42,6 +42,8 @@ export interface MqttSnServerOptions {
 export interface ServerStats {
   datagrams: number;
   malformed: number;
+  /** Exceptions while handling a well-formed message: bugs, counted instead of crashing. */
+  handlerErrors: number;
   rateLimited: number;
   sent: number;
   sendErrors: number;
@@ -76,6 +78,7 @@ export function startMqttSnServer(opts: MqttSnServerOptions = {}): MqttSnServer 
   const stats: ServerStats = {
     datagrams: 0,
     malformed: 0,
+    handlerErrors: 0,
     rateLimited: 0,
     sent: 0,
     sendErrors: 0,
@@ -154,7 +157,7 @@ export function startMqttSnServer(opts: MqttSnServerOptions = {}): MqttSnServer 
       sessions.handle(key, route, m);
     } catch (err) {
       // A bug must not take the gateway down with it: count and keep serving.
-      stats.malformed++;
+      stats.handlerErrors++;
       log.warn("error handling message", { from: key, type: m.type, err });
     }
   };
