@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateKeys, type Keys } from "../common/keys.ts";
 import { summarize, WebClients } from "./e2e_client.ts";
-import { type LoadPath, MqttLoad, MqttSnLoad } from "./e2e_load.ts";
+import { CoapLoad, type LoadPath, MqttLoad, MqttSnLoad } from "./e2e_load.ts";
 import { type ServiceProcess, startService } from "./e2e_proc.ts";
 import { runLoad, type RunRow } from "./e2e_run.ts";
 
@@ -29,6 +29,10 @@ const NODES = Number(flags.nodes ?? 100);
 const FANOUT_CLIENTS = 100;
 const FANOUT_RATE = 1000;
 const RTT_SAMPLES = QUICK ? 30 : 100;
+const SCALE_NODES = QUICK ? [1000, 10_000] : [1000, 10_000, 50_000];
+const SCALE_GROUPS = ["coap", "mqttsn", "mqtt"];
+/** CoAP and MQTT-SN gateways tell nodes apart by UDP endpoint: one socket (fd) per node. */
+const MAX_UDP_NODES = 15_000;
 
 const progress = (msg: string) =>
   console.error(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -89,7 +93,18 @@ async function mqttSnGroup(keys: Keys, brokerUrl: string) {
   };
 }
 
+async function coapGroup(keys: Keys, brokerUrl: string) {
+  const gateway = await startService("coap", keys, { "broker-url": brokerUrl });
+  return {
+    measured: [{ name: "gateway", pid: gateway.pid }],
+    gateway,
+    paths: (["NON", "CON", "Observe"] as const).map((m) => new CoapLoad(gateway.port, m)),
+    stop: () => gateway.stop(),
+  };
+}
+
 const GROUPS: Group[] = [
+  { key: "coap", start: coapGroup },
   { key: "mqttsn", start: mqttSnGroup },
   { key: "mqtt", start: (k, u) => mqttGroup(k, u, false) },
   { key: "mosquitto", start: (k, u) => mqttGroup(k, u, true) },
@@ -185,6 +200,61 @@ async function brokerMemoryPerClient(brokerPort: number, broker: ServiceProcess,
   return (after - before) / n;
 }
 
+interface ScaleRow {
+  group: string;
+  nodes: number;
+  registered: number;
+  seconds: number;
+  rssBefore: number;
+  rssAfter: number;
+  note: string;
+}
+
+/**
+ * Nodes one gateway process holds: a fresh gateway per size, `n` simulated nodes registered end
+ * to end (the web client sees each one's resource), gateway RSS before and after.
+ */
+async function nodesPerGateway(
+  group: Group,
+  keys: Keys,
+  brokerUrl: string,
+  clientUrl: string,
+  n: number,
+): Promise<ScaleRow> {
+  const g = await group.start(keys, brokerUrl);
+  const clients = await WebClients.open(clientUrl, 1);
+  const path = g.paths[0];
+  const row: ScaleRow = {
+    group: group.key,
+    nodes: n,
+    registered: 0,
+    seconds: 0,
+    rssBefore: 0,
+    rssAfter: 0,
+    note: "",
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    row.rssBefore = g.gateway.rssBytes();
+    const ids = Array.from({ length: n }, (_, i) => `${group.key}-s${i + 1}`);
+    const t0 = performance.now();
+    try {
+      await path.setup(ids, clients, Math.max(30_000, n * 4));
+    } catch (e) {
+      row.note = (e as Error).message;
+    }
+    row.seconds = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 1000));
+    row.rssAfter = g.gateway.rssBytes();
+    row.registered = Number((await g.gateway.stats()).nodes ?? 0);
+  } finally {
+    await path.close();
+    await clients.close();
+    await g.stop();
+  }
+  return row;
+}
+
 async function main() {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -196,6 +266,7 @@ async function main() {
   const rows: RunRow[] = [];
   const rtts: string[] = [];
   const notes: string[] = [];
+  const scale: ScaleRow[] = [];
   try {
     const clients = await WebClients.open(clientUrl, 1);
     for (const group of GROUPS) {
@@ -243,6 +314,24 @@ async function main() {
       }
     }
     await clients.close();
+    for (const group of GROUPS) {
+      if (!SCALE_GROUPS.includes(group.key) || (ONLY && !ONLY.has(group.key))) continue;
+      for (const n of SCALE_NODES) {
+        if (group.key !== "mqtt" && n > MAX_UDP_NODES) {
+          notes.push(
+            `${group.key} ${n} nodes: not measured, one UDP socket per simulated node exceeds this ` +
+              `process's file descriptor limit (${MAX_UDP_NODES} used at most)`,
+          );
+          continue;
+        }
+        progress(`${group.key}: ${n} nodes on one gateway`);
+        try {
+          scale.push(await nodesPerGateway(group, keys, brokerUrl, clientUrl, n));
+        } catch (e) {
+          notes.push(`${group.key} ${n} nodes: not measured (${(e as Error).message})`);
+        }
+      }
+    }
     progress("broker memory per web client (1000 idle clients)");
     const perClient = await brokerMemoryPerClient(broker.port, broker, 1000);
     notes.push(
@@ -263,6 +352,19 @@ async function main() {
     );
     console.log("|---|---|---|---|---|");
     for (const r of rtts) console.log(r);
+  }
+  if (scale.length) {
+    console.log(
+      "\n| nodes on one gateway process | simulated | registered | seconds to register | gateway RSS MiB | RSS per node KiB | note |",
+    );
+    console.log("|---|---|---|---|---|---|---|");
+    for (const r of scale) {
+      const per = r.registered > 0 ? (r.rssAfter - r.rssBefore) / r.registered / 1024 : NaN;
+      console.log(
+        `| ${r.group} | ${r.nodes} | ${r.registered} | ${r.seconds.toFixed(1)} | ` +
+          `${(r.rssAfter / 2 ** 20).toFixed(0)} | ${per.toFixed(1)} | ${r.note} |`,
+      );
+    }
   }
   const cpu = process.cpuUsage(cpu0);
   notes.push(
