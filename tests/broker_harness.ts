@@ -6,6 +6,14 @@ import { type BrokerOptions, type RunningBroker, startBroker } from "../broker/s
 
 export const TIMEOUT_MS = 10_000;
 
+// Deno's WebSocket takes an options object (protocols, TLS client). A test file that pulls in
+// the DOM lib hides that overload when all tests are type-checked together, hence the cast.
+type DenoWebSocketCtor = new (
+  url: string,
+  opts: { protocols?: string[]; client?: Deno.HttpClient },
+) => WebSocket;
+const DenoWebSocket = WebSocket as unknown as DenoWebSocketCtor;
+
 export async function testBroker(
   extra: Partial<BrokerOptions> = {},
 ): Promise<RunningBroker & { keys: Keys; ws: string }> {
@@ -102,7 +110,7 @@ export async function openGateway(
   if (opts.name) url.searchParams.set("name", opts.name);
   const token = await gatewayToken(b.keys);
   const protocols = opts.binary ? ["token", token, "aiot.cbor"] : ["token", token];
-  const peer = new Peer(new WebSocket(url.href, { protocols, client: opts.client }));
+  const peer = new Peer(new DenoWebSocket(url.href, { protocols, client: opts.client }));
   await peer.opened;
   return peer;
 }
@@ -113,7 +121,7 @@ export async function openClient(
 ): Promise<Peer> {
   const url = new URL(`${b.ws}/ws`);
   if (opts.token !== undefined) url.searchParams.set("token", opts.token);
-  const peer = new Peer(new WebSocket(url.href, { client: opts.client }));
+  const peer = new Peer(new DenoWebSocket(url.href, { client: opts.client }));
   await peer.opened;
   if (opts.register !== false) peer.send({ type: "new", data: "client" });
   return peer;
