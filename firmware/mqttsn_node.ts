@@ -40,6 +40,11 @@ export interface MqttSnNodeOptions extends SimNodeOptions {
   maxRetries?: number;
   /** Resources this node offers; default all of sim.ts's. */
   resources?: ResourceName[];
+  /**
+   * Sleepy node: active for `awakeMs`, then DISCONNECT(sleepS) and silent; on waking it sends
+   * PINGREQ(ClientId) to collect what the gateway buffered, then CONNECTs and publishes again.
+   */
+  dutyCycle?: { awakeMs: number; sleepS: number };
 }
 
 type State = "disconnected" | "active" | "asleep" | "stopped";
@@ -54,7 +59,7 @@ export class MqttSnNode implements SimNode {
   readonly writes: { endpoint: string; payload: string }[] = [];
   readonly sensors: Sensors;
   /** Exchanges that ran out of retries, and DISCONNECTs that forced a reconnect. */
-  readonly stats = { failures: 0, reconnects: 0, published: 0, received: 0 };
+  readonly stats = { failures: 0, reconnects: 0, published: 0, received: 0, sleeps: 0 };
   #opts: MqttSnNodeOptions;
   #resources: ResourceName[];
   #gw: Deno.NetAddr;
@@ -70,6 +75,7 @@ export class MqttSnNode implements SimNode {
   #nameOf = new Map<number, string>();
   #timers: ReturnType<typeof setInterval>[] = [];
   #reconnect?: ReturnType<typeof setTimeout>;
+  #cycleTimer?: ReturnType<typeof setTimeout>;
 
   constructor(opts: MqttSnNodeOptions) {
     if (opts.cbor && !cbor.encodeCbor) throw new Error("CBOR payloads need core-wasm encodeCbor");
@@ -86,6 +92,10 @@ export class MqttSnNode implements SimNode {
 
   get state(): State {
     return this.#state;
+  }
+
+  #isStopped(): boolean {
+    return this.#state === "stopped";
   }
 
   /** Resolves once connected, subscribed and announced; rejects when the gateway is silent. */
@@ -116,12 +126,39 @@ export class MqttSnNode implements SimNode {
         if (this.#state === "active") this.#queue(() => this.#ping()).catch(() => {});
       }, (this.#opts.keepAliveS ?? 60) * 1000),
     );
+    if (this.#opts.dutyCycle) this.#cycle(this.#opts.dutyCycle.awakeMs, "sleep");
+  }
+
+  /** One step of the duty cycle, then the next; failures just wait for the next turn. */
+  #cycle(afterMs: number, next: "sleep" | "wake"): void {
+    const dc = this.#opts.dutyCycle!;
+    this.#cycleTimer = setTimeout(async () => {
+      this.#cycleTimer = undefined;
+      if (this.#state === "stopped") return;
+      try {
+        if (next === "sleep") {
+          if (this.#state === "active") {
+            await this.sleep(dc.sleepS);
+            this.stats.sleeps++;
+          }
+        } else if (this.#state === "asleep") {
+          await this.wake();
+          await this.resume();
+        }
+      } catch (err) {
+        log.debug("duty cycle step failed", { id: this.id, next, err });
+      }
+      if (this.#isStopped()) return; // stop() may have run meanwhile
+      if (next === "sleep") this.#cycle(dc.sleepS * 1000, "wake");
+      else this.#cycle(dc.awakeMs, "sleep");
+    }, afterMs);
   }
 
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     if (this.#reconnect !== undefined) clearTimeout(this.#reconnect);
+    if (this.#cycleTimer !== undefined) clearTimeout(this.#cycleTimer);
     const wasActive = this.#state === "active";
     this.#state = "stopped";
     this.#cancelWait();

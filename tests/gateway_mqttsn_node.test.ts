@@ -70,3 +70,40 @@ Deno.test("MqttSnNode: registers, subscribes, answers discover, recovers from a 
     await server.close();
   }
 });
+
+Deno.test("MqttSnNode duty cycle: sleeps, gets buffered writes on waking, publishes again", async () => {
+  const seen: string[] = [];
+  const server = startMqttSnServer({
+    port: 0,
+    tickMs: 50,
+    retryMs: 300,
+    onPublish: (t) => seen.push(t),
+  });
+  const node = new MqttSnNode({
+    id: "sleepy",
+    gatewayPort: server.port,
+    intervalMs: 100,
+    checkIntervalMs: 60_000,
+    retryMs: 300,
+    resources: ["led", "temperature"],
+    dutyCycle: { awakeMs: 300, sleepS: 1 },
+  });
+  try {
+    await node.start();
+    await waitFor("asleep", () => server.sessions.client("sleepy")?.state === "asleep", 5000);
+    const count = seen.length;
+    server.publish("gateway/sleepy/led/set", new TextEncoder().encode("1"));
+    await new Promise((r) => setTimeout(r, 300));
+    equal(node.writes.length, 0, "buffered while asleep");
+    equal(seen.length, count, "a sleeping node publishes nothing");
+    await waitFor("woken with the write", () => node.writes.length === 1, 5000);
+    deepEqual(node.writes[0], { endpoint: "led", payload: "1" });
+    await waitFor("active again", () => server.sessions.client("sleepy")?.state === "active", 5000);
+    await waitFor("publishing again", () => seen.length > count + 1, 5000);
+    await waitFor("second sleep", () => node.stats.sleeps >= 2, 5000);
+    equal(server.sessions.stats.lost, 0);
+  } finally {
+    await node.stop();
+    await server.close();
+  }
+});
