@@ -9,7 +9,7 @@
 // event loop. Every phase is bounded in time; the fleet is killed at the end.
 import { parseArgs } from "node:util";
 import { startBroker } from "../broker/server.ts";
-import { generateKeys } from "../common/keys.ts";
+import { formatKeys, generateKeys, parseKeys } from "../common/keys.ts";
 import { setLogLevel } from "../common/log.ts";
 import { startCoapGateway } from "../gateway/coap/gateway.ts";
 
@@ -21,6 +21,7 @@ const args = parseArgs({
     "window-s": { type: "string", default: "10" },
     "deadline-s": { type: "string", default: "180" },
     fleet: { type: "string" },
+    broker: { type: "boolean", default: false },
     "gateway-port": { type: "string" },
     batch: { type: "string", default: "200" },
   },
@@ -31,7 +32,16 @@ setLogLevel("error");
 /** V8's collector, exposed with `--v8-flags=--expose-gc` for steadier heap figures. */
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-if (args.fleet) {
+if (args.broker) {
+  // Child process: the broker, so its relaying does not count against the gateway's CPU.
+  const keys = parseKeys(await new Response(Deno.stdin.readable).text(), "stdin");
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, keys });
+  console.log(`broker ${broker.port}`);
+  Deno.addSignalListener("SIGTERM", async () => {
+    await broker.close();
+    Deno.exit(0);
+  });
+} else if (args.fleet) {
   await runFleet(Number(args.fleet), Number(args["gateway-port"]), Number(args["interval-ms"]));
 } else {
   for (const n of args.nodes.split(",").map(Number)) await measure(n);
@@ -67,14 +77,50 @@ async function runFleet(count: number, gatewayPort: number, intervalMs: number):
   Deno.addSignalListener("SIGTERM", stop);
 }
 
+/** Runs this file again with `flags`; resolves with the child and its first stdout line. */
+async function child(flags: string[], stdin?: string) {
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-net", new URL(import.meta.url).pathname, ...flags],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = proc.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await reader.read();
+  reader.releaseLock();
+  if (first.done) throw new Error(`child ${flags.join(" ")} exited early`);
+  return {
+    line: first.value.trim(),
+    async stop() {
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* already exited */ }
+      const killer = setTimeout(() => {
+        try {
+          proc.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 10_000);
+      await proc.status;
+      clearTimeout(killer);
+      await proc.stdout.cancel().catch(() => {});
+    },
+  };
+}
+
 async function measure(count: number): Promise<void> {
   const intervalMs = Number(args["interval-ms"]);
   const windowS = Number(args["window-s"]);
   const deadline = Date.now() + Number(args["deadline-s"]) * 1000;
   const keys = generateKeys();
-  const broker = await startBroker({ host: "127.0.0.1", port: 0, keys });
+  const broker = await child(["--broker"], formatKeys(keys));
+  const brokerPort = Number(broker.line.split(" ")[1]);
   const gateway = await startCoapGateway({
-    brokerUrl: `ws://127.0.0.1:${broker.port}/gw`,
+    brokerUrl: `ws://127.0.0.1:${brokerPort}/gw`,
     keys,
     host: "127.0.0.1",
     port: 0,
@@ -88,27 +134,16 @@ async function measure(count: number): Promise<void> {
   gc();
   const heapBefore = Deno.memoryUsage().heapUsed;
   const started = performance.now();
-  const fleet = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-net",
-      new URL(import.meta.url).pathname,
-      "--fleet",
-      String(count),
-      "--gateway-port",
-      String(gateway.port),
-      "--interval-ms",
-      String(intervalMs),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = fleet.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const ready = reader.read();
+  const fleet = await child([
+    "--fleet",
+    String(count),
+    "--gateway-port",
+    String(gateway.port),
+    "--interval-ms",
+    String(intervalMs),
+  ]);
   try {
     // Phase 1: every node joined and every sensor observed (3 per node).
-    if ((await ready).done) throw new Error("the node fleet exited before it was ready");
     while (
       (gateway.registry.size < count || gateway.stats().observations < 3 * count) &&
       Date.now() < deadline
@@ -142,19 +177,8 @@ async function measure(count: number): Promise<void> {
       brokerDropped: gateway.link.stats.dropped,
     }));
   } finally {
-    try {
-      fleet.kill("SIGTERM");
-    } catch { /* already exited */ }
-    const killer = setTimeout(() => {
-      try {
-        fleet.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, 10_000);
-    await fleet.status;
-    clearTimeout(killer);
-    reader.releaseLock();
-    await fleet.stdout.cancel().catch(() => {});
+    await fleet.stop();
     await gateway.close();
-    await broker.close();
+    await broker.stop();
   }
 }
