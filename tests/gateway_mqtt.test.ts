@@ -1,6 +1,6 @@
 // MQTT gateway end to end: real mosquitto, real aiot broker, a web client, an MqttNode and
 // mosquitto_pub/_sub as an independent node.
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { startMqttGateway } from "../gateway/mqtt/gateway.ts";
 import { startEmbeddedMqttBroker } from "../gateway/mqtt/embedded_broker.ts";
 import { MqttNode } from "../firmware/mqtt_node.ts";
@@ -163,5 +163,20 @@ Deno.test("mqtt gateway (embedded aedes): a CBOR node's values arrive as JSON", 
     await gw.close();
     await broker.close();
     await aedes.close();
+  }
+});
+
+Deno.test("mqtt gateway: an MQTT URL the client refuses rejects the start, nothing left running", async () => {
+  const broker = await startTestBroker();
+  try {
+    for (const mqttUrl of ["gopher://x:1", "localhost:1886", "mqtt://"]) {
+      await rejects(
+        startMqttGateway({ brokerUrl: broker.gwUrl, keys: broker.keys, mqttUrl }),
+        TypeError,
+        mqttUrl,
+      );
+    }
+  } finally {
+    await broker.close();
   }
 });

@@ -1,5 +1,5 @@
 // Websocket gateway end to end: real aiot broker, a web client, WsNode and raw node sockets.
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { startWsGateway } from "../gateway/ws/gateway.ts";
 import { WsNode } from "../firmware/ws_node.ts";
 import { startTestBroker, waitFor, WebClient } from "./gateway_mqtt_harness.ts";
@@ -223,4 +223,24 @@ Deno.test("ws gateway: a second socket with the same id takes the node over with
   } finally {
     await s.close();
   }
+});
+
+Deno.test("ws gateway: a port already taken rejects the start and leaves nothing running", async () => {
+  const broker = await startTestBroker();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await rejects(
+      startWsGateway({
+        brokerUrl: broker.gwUrl,
+        keys: broker.keys,
+        host: "127.0.0.1",
+        port: (taken.addr as Deno.NetAddr).port,
+      }),
+      Deno.errors.AddrInUse,
+    );
+  } finally {
+    taken.close();
+    await broker.close();
+  }
+  // Deno's sanitizers fail this test if the broker link or a timer were left behind.
 });

@@ -34,8 +34,23 @@ export interface RunningMqttGateway extends RunningGateway {
 }
 
 const QOS = { qos: 1 } as const;
+const MQTT_SCHEMES = ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"];
 
-export function startMqttGateway(opts: MqttGatewayOptions): Promise<RunningMqttGateway> {
+/** mqtt.js does not refuse every bad URL up front: refuse them here, before anything starts. */
+export function checkMqttUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`not an MQTT URL: ${JSON.stringify(url)}`);
+  }
+  if (!MQTT_SCHEMES.includes(parsed.protocol) || parsed.hostname === "") {
+    throw new TypeError(`not an MQTT URL (mqtt://host:port expected): ${JSON.stringify(url)}`);
+  }
+}
+
+export async function startMqttGateway(opts: MqttGatewayOptions): Promise<RunningMqttGateway> {
+  checkMqttUrl(opts.mqttUrl);
   let topics: PyaiotTopics | null = null;
   const core = startGatewayCore(opts, "mqtt", (node, endpoint, payload) => {
     if (!client.connected) {
@@ -46,18 +61,25 @@ export function startMqttGateway(opts: MqttGatewayOptions): Promise<RunningMqttG
     topics?.write(node.uid, endpoint, payload);
   });
   const clientId = `aiot-${core.name}-${crypto.randomUUID().slice(0, 8)}`.slice(0, 64);
-  const client: MqttClient = mqtt.connect(opts.mqttUrl, {
-    clientId,
-    protocolVersion: 4,
-    clean: true,
-    // Subscriptions are renewed by us on every connect from the topic state, which also knows
-    // about nodes that left while the broker was away.
-    resubscribe: false,
-    reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
-    connectTimeout: 10_000,
-    keepalive: 30,
-    queueQoSZero: false,
-  });
+  let client: MqttClient;
+  try {
+    client = mqtt.connect(opts.mqttUrl, {
+      clientId,
+      protocolVersion: 4,
+      clean: true,
+      // Subscriptions are renewed by us on every connect from the topic state, which also knows
+      // about nodes that left while the broker was away.
+      resubscribe: false,
+      reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      queueQoSZero: false,
+    });
+  } catch (err) {
+    // A URL mqtt.js refuses: stop the broker link that already started, then report.
+    await core.close();
+    throw err;
+  }
 
   // While disconnected nothing is sent: on reconnect the full subscription list is renewed and
   // gateway/check makes every node check in (and be rediscovered when needed).
@@ -110,7 +132,7 @@ export function startMqttGateway(opts: MqttGatewayOptions): Promise<RunningMqttG
   const checker = setInterval(() => t.checkNodes(), opts.checkIntervalMs ?? 30_000);
 
   let closing: Promise<void> | null = null;
-  return Promise.resolve({
+  return {
     name: core.name,
     port: 0,
     registry: core.registry,
@@ -132,5 +154,5 @@ export function startMqttGateway(opts: MqttGatewayOptions): Promise<RunningMqttG
       })();
       return closing;
     },
-  });
+  };
 }

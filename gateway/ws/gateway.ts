@@ -64,7 +64,7 @@ interface NodeConn {
   bucket: TokenBucket;
 }
 
-export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
+export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
   const maxFrame = opts.maxFrameBytes ?? 16 * 1024;
   const maxNodes = opts.maxNodes ?? 10_000;
   const maxResources = opts.maxResources ?? 64;
@@ -174,39 +174,47 @@ export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway
     if (registry.remove(uid, "socket closed")) log.info("node left", { uid });
   }
 
-  const server = Deno.serve({
-    hostname: opts.host ?? "0.0.0.0",
-    port: opts.port ?? DEFAULT_WS_GATEWAY_PORT,
-    onListen: () => {},
-  }, (req, info) => {
-    const url = new URL(req.url);
-    if (url.pathname !== "/node") return new Response("Not Found", { status: 404 });
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("Expected a websocket", { status: 426 });
-    }
-    const asked = url.searchParams.get("id");
-    if (asked !== null && !ID_RE.test(asked)) {
-      stats.refused++;
-      return new Response("Invalid node id", { status: 400 });
-    }
-    if (sockets.size >= maxNodes) {
-      stats.refused++;
-      return new Response("Too many nodes", { status: 503 });
-    }
-    // Read before the upgrade: Deno refuses access to the request's address afterwards.
-    const remote = info.remoteAddr as Deno.NetAddr;
-    const address = `${remote.hostname}:${remote.port}`;
-    const { socket, response } = Deno.upgradeWebSocket(req, {
-      idleTimeout: opts.idleTimeoutS ?? 30,
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: opts.host ?? "0.0.0.0",
+      port: opts.port ?? DEFAULT_WS_GATEWAY_PORT,
+      onListen: () => {},
+    }, (req, info) => {
+      const url = new URL(req.url);
+      if (url.pathname !== "/node") return new Response("Not Found", { status: 404 });
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return new Response("Expected a websocket", { status: 426 });
+      }
+      const asked = url.searchParams.get("id");
+      if (asked !== null && !ID_RE.test(asked)) {
+        stats.refused++;
+        return new Response("Invalid node id", { status: 400 });
+      }
+      if (sockets.size >= maxNodes) {
+        stats.refused++;
+        return new Response("Too many nodes", { status: 503 });
+      }
+      // Read before the upgrade: Deno refuses access to the request's address afterwards.
+      const remote = info.remoteAddr as Deno.NetAddr;
+      const address = `${remote.hostname}:${remote.port}`;
+      const { socket, response } = Deno.upgradeWebSocket(req, {
+        idleTimeout: opts.idleTimeoutS ?? 30,
+      });
+      const uid = asked ?? crypto.randomUUID();
+      sockets.add(socket);
+      stats.connections++;
+      socket.onopen = () => onOpen(socket, uid, address);
+      socket.onclose = () => onClose(socket, uid);
+      socket.onerror = () => {/* onclose follows */};
+      return response;
     });
-    const uid = asked ?? crypto.randomUUID();
-    sockets.add(socket);
-    stats.connections++;
-    socket.onopen = () => onOpen(socket, uid, address);
-    socket.onclose = () => onClose(socket, uid);
-    socket.onerror = () => {/* onclose follows */};
-    return response;
-  });
+  } catch (err) {
+    // Port taken, bad address: nothing may keep running (the broker link, the refresher).
+    clearInterval(refresher);
+    await core.close();
+    throw err;
+  }
   const port = server.addr.port;
   const shownHost = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
@@ -215,8 +223,7 @@ export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway
   log.info("ws gateway listening", { url: nodeUrl });
 
   let closing: Promise<void> | null = null;
-  // Async like the other start functions (UDP gateways await their sockets).
-  return Promise.resolve({
+  return {
     name: core.name,
     port,
     nodeUrl,
@@ -243,5 +250,5 @@ export function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway
       })();
       return closing;
     },
-  });
+  };
 }
