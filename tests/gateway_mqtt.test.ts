@@ -180,3 +180,30 @@ Deno.test("mqtt gateway: an MQTT URL the client refuses rejects the start, nothi
     await broker.close();
   }
 });
+
+Deno.test("embedded MQTT broker: mosquitto_pub/_sub interoperate; a taken port rejects", async () => {
+  const aedes = await startEmbeddedMqttBroker({ port: 0 });
+  try {
+    const common = ["-h", "127.0.0.1", "-p", String(aedes.port), "-q", "1"];
+    // A retained message makes the exchange independent of who connects first.
+    equal(
+      (await mosquittoClient("mosquitto_pub", [...common, "-r", "-t", "a/b", "-m", "hi"])).code,
+      0,
+    );
+    const sub = await mosquittoClient("mosquitto_sub", [
+      ...common,
+      "-t",
+      "a/#",
+      "-v",
+      "-C",
+      "1",
+      "-W",
+      "10",
+    ]);
+    equal(sub.code, 0);
+    equal(sub.stdout.trim(), "a/b hi");
+    await rejects(startEmbeddedMqttBroker({ host: "127.0.0.1", port: aedes.port }));
+  } finally {
+    await aedes.close();
+  }
+});

@@ -36,13 +36,19 @@ export async function startEmbeddedMqttBroker(
     aedes.handle(socket);
   });
   aedes.on("clientError", (client, err) => log.debug("client error", { id: client.id, err }));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 1883, host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 1883, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // Port taken: aedes already runs its timers; stop it so nothing is left behind.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const url = `mqtt://${host.includes(":") ? `[${host}]` : host}:${port}`;
