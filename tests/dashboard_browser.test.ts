@@ -1,5 +1,6 @@
 // The dashboard in a real browser (Debian's chromium via puppeteer-core) against real services:
-// broker, gateway(s) and a simulated node, all on loopback ports. The page must show the node's
+// broker, the websocket gateway with a simulated RIOT node (WsNode), and a second gateway link
+// carrying pyaiot's special resources, all on loopback ports. The page must show the node's
 // card, follow live values, send an LED toggle the node receives and confirms, survive a broker
 // restart (and say so), and drop the card when the node goes. Screenshots (desktop and phone
 // width) land in tests/output/ for review.
@@ -8,6 +9,9 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { generateKeys } from "../common/keys.ts";
 import { type RunningBroker, startBroker } from "../broker/server.ts";
 import { startGatewayCore } from "../gateway/common.ts";
+import { startWsGateway } from "../gateway/ws/gateway.ts";
+import { WsNode } from "../firmware/ws_node.ts";
+import { Sensors } from "../firmware/sim.ts";
 import { startDashboard } from "../dashboard/server.ts";
 
 const OUT = new URL("./output/", import.meta.url);
@@ -66,37 +70,28 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
   const brokerPort = broker.port;
   const gwUrl = `ws://127.0.0.1:${brokerPort}/gw`;
 
-  // A gateway with one node whose values drift and whose LED answers writes.
-  const gateway = startGatewayCore(
-    { brokerUrl: gwUrl, keys, name: "ws-lab", minBackoffMs: 200, maxBackoffMs: 500 },
-    "ws",
-    (node, endpoint, payload) => {
-      writes.push({ uid: node.uid, endpoint, payload });
-      if (endpoint === "led" || endpoint === "text") {
-        gateway.registry.setValue(node.uid, endpoint, payload);
-      }
-    },
-  );
+  // The websocket gateway and a simulated RIOT weather node pushing every 250 ms.
+  const gateway = await startWsGateway({
+    brokerUrl: gwUrl,
+    keys,
+    name: "ws-lab",
+    host: "127.0.0.1",
+    port: 0,
+    minBackoffMs: 200,
+    maxBackoffMs: 500,
+  });
+  const node = new WsNode({
+    id: "ws-weather-1",
+    gatewayHost: "127.0.0.1",
+    gatewayPort: gateway.port,
+    intervalMs: 250,
+    sensors: new Sensors("ws-weather-1", { board: "samr21-xpro", mcu: "samr21" }),
+  });
+  await node.start();
+  const uid = node.id; // the node names itself (?id=) so the test knows its uid
   const writes: { uid: string; endpoint: string; payload: string }[] = [];
-  const uid = "5f0c9a1e-test-node";
-  const reg = gateway.registry;
-  reg.seen(uid, "127.0.0.1:40000", { protocol: "WebSocket" });
-  for (const [k, v] of Object.entries({ name: "Weather Sensor", board: "samr21-xpro" })) {
-    reg.setValue(uid, k, v);
-  }
-  reg.setValue(uid, "mcu", "samr21");
-  reg.setValue(uid, "os", "riot");
-  reg.setValue(uid, "led", "0", { rt: "core.led", if: "core.a" });
-  reg.setValue(uid, "text", "hello", { rt: "text", if: "core.p" });
-  let t = 21.0;
-  const push = () => {
-    t += 0.3;
-    reg.seen(uid, "127.0.0.1:40000");
-    reg.setValue(uid, "temperature", `${t.toFixed(1)}°C`, { rt: "temperature", if: "core.s" });
-    reg.setValue(uid, "humidity", `${(40 + t).toFixed(2)}%`);
-  };
-  push();
-  const pusher = setInterval(push, 300);
+  const nodeGot = (endpoint: string, payload: string) =>
+    node.writes.some((w) => w.endpoint === endpoint && w.payload === payload);
 
   // A second gateway with pyaiot's special resources, to render every widget.
   const showcase = startGatewayCore(
@@ -123,6 +118,20 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     dwnld: "42",
   };
   for (const [k, v] of Object.entries(special)) showcase.registry.setValue(sUid, k, v);
+  // RIOT's IMU node pushes acc and gyro readings every 200 ms (spec 6.3).
+  let step = 0;
+  const imuPusher = setInterval(() => {
+    step++;
+    const w = (k: number) => Math.round(Math.sin(step / 3 + k) * 40);
+    showcase.registry.setValue(
+      sUid,
+      "imu",
+      JSON.stringify([
+        { type: "acc", values: [w(0), w(1), 980 + w(2)] },
+        { type: "gyro", values: [w(0), w(2), w(4)] },
+      ]),
+    );
+  }, 200);
   const dashboard = await startDashboard({
     host: "127.0.0.1",
     port: 0,
@@ -219,10 +228,7 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
       `!!__deep('${card} section[data-endpoint="led"] [data-confirmed]')`,
       "the LED confirmation",
     );
-    ok(
-      writes.some((w) => w.uid === uid && w.endpoint === "led" && w.payload === "1"),
-      `node got the write: ${JSON.stringify(writes)}`,
-    );
+    ok(nodeGot("led", "1"), `node got the write: ${JSON.stringify(node.writes)}`);
     equal(await page.evaluate(textOf(`${card} section[data-endpoint="led"] .state`)), "ON");
     // A text write: typed, sent, received, confirmed, shown.
     const input = await page.waitForSelector(`pierce/${card} section[data-endpoint="text"] input`, {
@@ -230,10 +236,7 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     });
     await input!.type("bonjour");
     await input!.press("Enter");
-    await until(
-      () => writes.some((w) => w.uid === uid && w.endpoint === "text" && w.payload === "bonjour"),
-      "the text write",
-    );
+    await until(() => nodeGot("text", "bonjour"), "the text write");
     await waitDeep(
       page,
       `${textOf(`${card} section[data-endpoint="text"] .current`)} === "bonjour"`,
@@ -303,8 +306,7 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
 
     // The node goes: offline first, then the card is removed.
     await page.evaluate(`document.querySelector("aiot-dashboard").keepOffline = 2`);
-    clearInterval(pusher);
-    reg.remove(uid, "stopped");
+    await node.stop();
     await waitDeep(page, `__deep('${card}')?.dataset.online === "false"`, "the card offline");
     await waitDeep(page, `!__deep('${card}')`, "the card to go");
     ok(await page.evaluate(`!!__deep('${sCard}')`), "the other node stays");
@@ -312,7 +314,8 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     equal(pageErrors.length, 0, `page errors: ${pageErrors.join("\n")}`);
     equal(foreign.length, 0, `requests to other hosts: ${foreign.join(", ")}`);
   } finally {
-    clearInterval(pusher);
+    clearInterval(imuPusher);
+    await node.stop();
     await browser?.close();
     await dashboard.close();
     await gateway.close();
