@@ -112,20 +112,29 @@ export async function startMqttGateway(opts: MqttGatewayOptions): Promise<Runnin
   topics = t;
 
   let connects = 0;
+  let outage = false;
   client.on("connect", () => {
     connects++;
+    outage = false;
     log.info(connects === 1 ? "connected to MQTT broker" : "reconnected to MQTT broker", {
       url: opts.mqttUrl,
       clientId,
       nodes: core.registry.size,
     });
-    client.subscribe(t.subscriptions(), QOS, (err) => {
-      if (err) log.warn("resubscribe failed", { err });
-      else t.checkNodes();
+    client.subscribe(t.subscriptions(), QOS, (err, granted) => {
+      if (err) return log.warn("resubscribe failed", { err });
+      // 0x80 in a SUBACK: the MQTT broker refused that filter (an ACL, say).
+      const refused = (granted ?? []).filter((g) => g.qos === 0x80).map((g) => g.topic);
+      if (refused.length > 0) log.warn("MQTT broker refused subscriptions", { refused });
+      t.checkNodes();
     });
   });
   client.on("message", (topic, payload) => t.onMessage(topic, payload));
-  client.on("offline", () => log.warn("MQTT broker unreachable, retrying", { url: opts.mqttUrl }));
+  client.on("offline", () => {
+    if (outage) return; // once per outage, not once per retry
+    outage = true;
+    log.warn("MQTT broker unreachable, retrying", { url: opts.mqttUrl, nodes: core.registry.size });
+  });
   // Without an error listener a refused connection would throw; mqtt.js retries by itself.
   client.on("error", (err) => log.debug("MQTT client error", { err }));
 
