@@ -55,6 +55,8 @@ export interface TopicStats {
 // deno-lint-ignore no-control-regex -- control characters are exactly what must be refused
 const NAME_RE = /^[^/+#\s\u0000-\u001f]{1,64}$/;
 const NAME_MAX_CHARS = 64;
+/** Pseudo-resources the gateway sets (pyaiot's `id`, `protocol`). */
+const PSEUDO = new Set(["id", "protocol"]);
 
 export function isValidTopicName(name: unknown): name is string {
   return typeof name === "string" && name.length <= NAME_MAX_CHARS && NAME_RE.test(name);
@@ -190,6 +192,10 @@ export class PyaiotTopics {
       return;
     }
     if (levels[2] === "resources") return this.#onResources(id, payload);
+    if (PSEUDO.has(levels[2])) {
+      this.stats.refused++; // the gateway's own pseudo-resources are not the node's to change
+      return;
+    }
     this.#onValue(id, levels[2], payload);
   }
 
@@ -225,7 +231,9 @@ export class PyaiotTopics {
       log.debug("bad resources list", { id, why: decoded.ok ? "not an array" : decoded.why });
       return;
     }
-    const names = decoded.value.filter((n) => isValidTopicName(n) && n !== "resources");
+    const names = decoded.value.filter((n) =>
+      isValidTopicName(n) && n !== "resources" && !PSEUDO.has(n)
+    );
     if (names.length !== decoded.value.length) this.stats.malformed++;
     // The node's own filters: node/<id>/resources plus one per resource.
     const filters = this.#subs.get(id);

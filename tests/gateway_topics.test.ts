@@ -210,4 +210,9 @@ Deno.test("topics: resources per node are bounded, listed or not", () => {
   topics.onMessage("node/n1/a", enc('{"value":2}'));
   equal(registry.get("n1")!.resources.get("a")!.value, 2, "known resources still update");
   equal(topics.stats.refused, 2);
+  // The gateway's pseudo-resources are not the node's to change.
+  topics.onMessage("node/n1/protocol", enc('{"value":"CoAP"}'));
+  topics.onMessage("node/n1/id", enc('{"value":"other"}'));
+  equal(registry.get("n1")!.resources.get("protocol")!.value, "MQTT");
+  equal(registry.get("n1")!.resources.get("id")!.value, "n1");
 });

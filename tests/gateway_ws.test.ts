@@ -173,9 +173,10 @@ Deno.test("ws gateway: hostile frames close with pyaiot's 1003, others are count
     equal(s.gw.stats.badFrames, badBefore + 5);
     equal(f.ws.readyState, WebSocket.OPEN);
     // At most maxResources (3) distinct resources per node; known ones keep updating.
-    f.ws.send('{"type":"update","data":{"r2":1,"r3":1,"r4":1,"ok":4}}');
+    f.ws.send('{"type":"update","data":{"r2":1,"r3":1,"r4":1,"protocol":"CoAP","ok":4}}');
     await waitFor("ok updated", () => s.client.has("update", "good-f", "ok", 4));
     deepEqual([...s.gw.registry.get("good-f")!.resources.keys()], ["protocol", "ok", "r2", "r3"]);
+    equal(s.gw.registry.get("good-f")!.resources.get("protocol")!.value, "WebSocket");
 
     // A flood: bounded count, over the per-socket rate; frames beyond it are dropped, not fatal.
     for (let i = 0; i < 400; i++) f.ws.send(`{"type":"update","data":{"n":${i}}}`);

@@ -141,8 +141,12 @@ export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsG
         stats.badFrames++;
         continue;
       }
-      // `protocol` is the pseudo-resource; beyond maxResources new names are refused.
-      if (!node.resources.has(endpoint) && node.resources.size > maxResources) {
+      // `protocol` is the gateway's pseudo-resource, not the node's to change; beyond
+      // maxResources new names are refused.
+      if (
+        endpoint === "protocol" ||
+        (!node.resources.has(endpoint) && node.resources.size > maxResources)
+      ) {
         stats.refused++;
         continue;
       }
