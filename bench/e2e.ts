@@ -8,7 +8,7 @@ import process from "node:process";
 import { generateKeys, type Keys } from "../common/keys.ts";
 import { summarize, WebClients } from "./e2e_client.ts";
 import { CoapLoad, type LoadPath, MqttLoad, MqttSnLoad } from "./e2e_load.ts";
-import { type ServiceProcess, startService } from "./e2e_proc.ts";
+import { type Memory, type ServiceProcess, startService } from "./e2e_proc.ts";
 import { runLoad, type RunRow } from "./e2e_run.ts";
 
 const { values: flags } = parseArgs({
@@ -17,19 +17,20 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     nodes: { type: "string" },
-    debug: { type: "boolean", default: false },
+    /** Only the nodes-per-gateway and memory measurements (no latency runs). */
+    "scale-only": { type: "boolean", default: false },
   },
 });
 const QUICK = flags.quick;
 const ONLY = flags.only ? new Set(flags.only.split(",")) : null;
 const RATES = [1000, 5000, 10_000, 20_000];
-const SECONDS = QUICK ? 1 : 3;
-const SATURATION_COUNT = QUICK ? 20_000 : 60_000;
+const SECONDS = QUICK ? 1 : 2;
+const SATURATION_COUNT = QUICK ? 10_000 : 40_000;
 const NODES = Number(flags.nodes ?? 100);
 const FANOUT_CLIENTS = 100;
 const FANOUT_RATE = 1000;
-const RTT_SAMPLES = QUICK ? 30 : 100;
-const SCALE_NODES = QUICK ? [1000, 10_000] : [1000, 10_000, 50_000];
+const RTT_SAMPLES = QUICK ? 20 : 50;
+const SCALE_NODES = QUICK ? [1000] : [10_000, 50_000];
 const SCALE_GROUPS = ["coap", "mqttsn", "mqtt"];
 /** CoAP and MQTT-SN gateways tell nodes apart by UDP endpoint: one socket (fd) per node. */
 const MAX_UDP_NODES = 15_000;
@@ -190,14 +191,17 @@ function printRows(rows: RunRow[]) {
   }
 }
 
+/** Broker memory held per idle web client: heap (+ external) and RSS deltas after GC. */
 async function brokerMemoryPerClient(brokerPort: number, broker: ServiceProcess, n: number) {
-  await new Promise((r) => setTimeout(r, 200));
-  const before = broker.rssBytes();
+  const before = await broker.memory();
   const idle = await WebClients.open(`ws://127.0.0.1:${brokerPort}/ws`, n);
   await new Promise((r) => setTimeout(r, 500));
-  const after = broker.rssBytes();
+  const after = await broker.memory();
   await idle.close();
-  return (after - before) / n;
+  return {
+    heap: (after.heapUsed + after.external - before.heapUsed - before.external) / n,
+    rss: (after.rss - before.rss) / n,
+  };
 }
 
 interface ScaleRow {
@@ -205,8 +209,8 @@ interface ScaleRow {
   nodes: number;
   registered: number;
   seconds: number;
-  rssBefore: number;
-  rssAfter: number;
+  before: Memory;
+  after: Memory;
   note: string;
 }
 
@@ -229,13 +233,13 @@ async function nodesPerGateway(
     nodes: n,
     registered: 0,
     seconds: 0,
-    rssBefore: 0,
-    rssAfter: 0,
+    before: { rss: 0, heapUsed: 0, external: 0 },
+    after: { rss: 0, heapUsed: 0, external: 0 },
     note: "",
   };
   try {
     await new Promise((r) => setTimeout(r, 500));
-    row.rssBefore = g.gateway.rssBytes();
+    row.before = await g.gateway.memory();
     const ids = Array.from({ length: n }, (_, i) => `${group.key}-s${i + 1}`);
     const t0 = performance.now();
     try {
@@ -245,7 +249,7 @@ async function nodesPerGateway(
     }
     row.seconds = (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, 1000));
-    row.rssAfter = g.gateway.rssBytes();
+    row.after = await g.gateway.memory();
     row.registered = Number((await g.gateway.stats()).nodes ?? 0);
   } finally {
     await path.close();
@@ -269,7 +273,7 @@ async function main() {
   const scale: ScaleRow[] = [];
   try {
     const clients = await WebClients.open(clientUrl, 1);
-    for (const group of GROUPS) {
+    for (const group of flags["scale-only"] ? [] : GROUPS) {
       if (ONLY && !ONLY.has(group.key)) continue;
       progress(`group ${group.key}: starting services`);
       let g;
@@ -335,7 +339,10 @@ async function main() {
     progress("broker memory per web client (1000 idle clients)");
     const perClient = await brokerMemoryPerClient(broker.port, broker, 1000);
     notes.push(
-      `broker memory per idle web client: ${(perClient / 1024).toFixed(1)} KiB (RSS delta / 1000)`,
+      `broker memory per idle web client (1000 clients, after GC): ` +
+        `heap ${(perClient.heap / 1024).toFixed(1)} KiB, RSS ${
+          (perClient.rss / 1024).toFixed(1)
+        } KiB`,
     );
   } finally {
     await broker.stop();
@@ -355,14 +362,19 @@ async function main() {
   }
   if (scale.length) {
     console.log(
-      "\n| nodes on one gateway process | simulated | registered | seconds to register | gateway RSS MiB | RSS per node KiB | note |",
+      "\n| nodes on one gateway process | simulated | registered | seconds to register | gateway RSS MiB | heap per node KiB | RSS per node KiB | note |",
     );
-    console.log("|---|---|---|---|---|---|---|");
+    console.log("|---|---|---|---|---|---|---|---|");
     for (const r of scale) {
-      const per = r.registered > 0 ? (r.rssAfter - r.rssBefore) / r.registered / 1024 : NaN;
+      const held = (m: Memory) => m.heapUsed + m.external;
+      const perHeap = (held(r.after) - held(r.before)) / r.registered / 1024;
+      const perRss = (r.after.rss - r.before.rss) / r.registered / 1024;
       console.log(
         `| ${r.group} | ${r.nodes} | ${r.registered} | ${r.seconds.toFixed(1)} | ` +
-          `${(r.rssAfter / 2 ** 20).toFixed(0)} | ${per.toFixed(1)} | ${r.note} |`,
+          `${(r.after.rss / 2 ** 20).toFixed(0)} | ${perHeap.toFixed(1)} | ${
+            perRss.toFixed(1)
+          } | ` +
+          `${r.note} |`,
       );
     }
   }

@@ -5,12 +5,20 @@ import type { Keys } from "../common/keys.ts";
 const SERVICE = new URL("./e2e_service.ts", import.meta.url).pathname;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s.
 
+export interface Memory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
 export interface ServiceProcess {
   role: string;
   pid: number;
   port: number;
   /** The service's own counters (link, registry, protocol stats). */
   stats(): Promise<Record<string, any>>;
+  /** Memory after a full garbage collection in the service. */
+  memory(): Promise<Memory>;
   /** User + system CPU seconds so far. */
   cpuSeconds(): number;
   /** Resident memory in bytes. */
@@ -52,7 +60,7 @@ export async function startService(
   flags: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<ServiceProcess> {
-  const args = ["run", "-A", SERVICE, role];
+  const args = ["run", "-A", "--v8-flags=--expose-gc", SERVICE, role];
   for (const [k, v] of Object.entries(flags)) args.push(`--${k}=${v}`);
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -106,6 +114,11 @@ export async function startService(
       const p = new Promise<Record<string, any>>((r) => pendingStats.push(r));
       await writer.write(enc.encode("stats\n"));
       return await p;
+    },
+    async memory() {
+      const p = new Promise<Record<string, any>>((r) => pendingStats.push(r));
+      await writer.write(enc.encode("mem\n"));
+      return await p as Memory;
     },
     cpuSeconds: () => procCpuSeconds(child.pid),
     rssBytes: () => procRssBytes(child.pid),

@@ -5,7 +5,8 @@
 //       [--mqtt-url URL]   (keys: JSON in $AIOT_BENCH_KEYS)
 //
 // It prints `READY {"port":N}` on stdout once listening. Each `stats` line on stdin is answered
-// with `STATS {...}` (the service's own counters); stdin closing or SIGTERM stops it.
+// with `STATS {...}` (the service's own counters), each `mem` line with its memory after a full
+// garbage collection; stdin closing or SIGTERM stops it.
 import { parseArgs } from "node:util";
 import type { Keys } from "../common/keys.ts";
 import { setLogLevel } from "../common/log.ts";
@@ -90,6 +91,16 @@ async function start(
   throw new Error(`unknown role ${role}`);
 }
 
+/** Memory with garbage collected first (the process runs with --expose-gc), so deltas mean
+ * what is held, not what is waiting for the collector. */
+function memoryAfterGc(): Record<string, number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m = Deno.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, gc: gc ? 1 : 0 };
+}
+
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     args: Deno.args,
@@ -120,6 +131,7 @@ if (import.meta.main) {
       const cmd = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
       if (cmd === "stats") out(`STATS ${JSON.stringify(svc.stats())}`);
+      else if (cmd === "mem") out(`STATS ${JSON.stringify(memoryAfterGc())}`);
     }
   }
   stop();
