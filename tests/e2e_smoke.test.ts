@@ -3,7 +3,7 @@
 import { equal, ok } from "node:assert/strict";
 import { generateKeys } from "../common/keys.ts";
 import { WebClients } from "../bench/e2e_client.ts";
-import { type LoadPath, MqttLoad, MqttSnLoad } from "../bench/e2e_load.ts";
+import { CoapLoad, type LoadPath, MqttLoad, MqttSnLoad } from "../bench/e2e_load.ts";
 import { type ServiceProcess, startService } from "../bench/e2e_proc.ts";
 import { runLoad } from "../bench/e2e_run.ts";
 
@@ -64,5 +64,12 @@ Deno.test("e2e smoke: MQTT-SN QoS 1 nodes -> gateway -> broker -> web client, no
   await smoke("mqttsn", async (brokerUrl, keys) => {
     const gateway = await startService("mqttsn", keys, { "broker-url": brokerUrl });
     return { gateway, others: [], path: new MqttSnLoad(gateway.port, 1) };
+  });
+});
+
+Deno.test("e2e smoke: CoAP CON nodes -> gateway -> broker -> web client, none lost", async () => {
+  await smoke("coap", async (brokerUrl, keys) => {
+    const gateway = await startService("coap", keys, { "broker-url": brokerUrl });
+    return { gateway, others: [], path: new CoapLoad(gateway.port, "CON") };
   });
 });
