@@ -260,6 +260,16 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     await page.keyboard.press("Backspace");
     await waitDeep(page, `!!__deep('${card}')`, "the unfiltered view");
 
+    // The site map shows the positioned node; clicking its pin filters to it.
+    const pin = await page.waitForSelector(`pierce/.map g[data-uid="${sUid}"] circle`, {
+      timeout: WAIT_MS,
+    });
+    await pin!.click();
+    await waitDeep(page, `!__deep('${card}') && !!__deep('${sCard}')`, "the map's filter");
+    await search!.click({ count: 3 });
+    await page.keyboard.press("Backspace");
+    await waitDeep(page, `!!__deep('${card}')`, "the unfiltered view again");
+
     // Dark theme, switched by its button.
     const themeButton = await page.waitForSelector("pierce/button.theme", { timeout: WAIT_MS });
     await themeButton!.click();

@@ -5,6 +5,7 @@ import {
   ago,
   brokerUrlWithToken,
   chooseWidget,
+  formatDistance,
   HISTORY_LENGTH,
   ledState,
   NodeTable,
@@ -12,6 +13,7 @@ import {
   parseImu,
   parseMeasure,
   parsePosition,
+  siteMap,
   sparkPoints,
   suitStateLabel,
 } from "../dashboard/src/state.ts";
@@ -225,4 +227,34 @@ Deno.test("small helpers: ago, sparkline points, token URL", () => {
   equal(brokerUrlWithToken("ws://h:8000/ws", ""), "ws://h:8000/ws");
   equal(brokerUrlWithToken("ws://h:8000/ws", "a b&c"), "ws://h:8000/ws?token=a%20b%26c");
   equal(brokerUrlWithToken("ws://h/ws?x=1", "t"), "ws://h/ws?x=1&token=t");
+});
+
+Deno.test("site map: nodes placed north-up on a local plan with a round scale bar", () => {
+  const lat = 48.714784, lng = 2.205502;
+  // ~111 m north and ~73 m east (1e-3 deg of longitude at 48.7° N)
+  const map = siteMap(
+    [
+      { uid: "a", position: { lat, lng } },
+      { uid: "b", position: { lat: lat + 0.001, lng: lng + 0.001 } },
+    ],
+    400,
+    200,
+    20,
+  );
+  const [a, b] = map.points;
+  ok(b.y < a.y, "north is up");
+  ok(b.x > a.x, "east is right");
+  // the taller axis (111 m over 160 units) sets the scale; both points inside the margins
+  for (const p of map.points) ok(p.x >= 20 && p.x <= 380 && p.y >= 20 && p.y <= 180);
+  equal(Math.round(a.y - b.y), 160);
+  equal(Math.round(b.x - a.x), Math.round(160 * (73.5 / 110.54)));
+  // a quarter of the width is ~69 m: the scale bar takes 50 m
+  equal(map.scaleMetres, 50);
+  equal(formatDistance(50), "50 m");
+  equal(formatDistance(2000), "2 km");
+  // one node: centred, 100 m view
+  const one = siteMap([{ uid: "a", position: { lat, lng } }], 400, 200, 20);
+  deepEqual(one.points, [{ uid: "a", x: 200, y: 100 }]);
+  equal(one.scaleMetres, 20);
+  deepEqual(siteMap([], 400, 200).points, []);
 });

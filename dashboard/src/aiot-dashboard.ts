@@ -8,10 +8,12 @@ import type { WriteRequest } from "./aiot-node.ts";
 import "./aiot-node.ts";
 import { BrokerConnection, type ConnectionState } from "./connection.ts";
 import { brokerUrlWithToken, NodeTable } from "./state.ts";
+import { renderSiteMap, siteMapStyles } from "./site-map.ts";
 import { theme } from "./styles.ts";
 
 /** pyaiot's page keeps the theme in localStorage under this key (spec 7). */
 const THEME_KEY = "theme";
+const MAP_KEY = "showMap";
 
 export class AiotDashboard extends LitElement {
   static override properties = {
@@ -20,6 +22,7 @@ export class AiotDashboard extends LitElement {
     heading: { type: String },
     theme: { type: String, reflect: true },
     keepOffline: { type: Number, attribute: "keep-offline" },
+    showMap: { type: Boolean, attribute: false },
     _query: { state: true },
     _conn: { state: true },
     _tick: { state: true },
@@ -27,6 +30,7 @@ export class AiotDashboard extends LitElement {
 
   static override styles = [
     theme,
+    siteMapStyles,
     css`
       :host {
         display: block;
@@ -74,6 +78,10 @@ export class AiotDashboard extends LitElement {
         width: 14em;
         max-width: 100%;
         box-sizing: border-box;
+      }
+      button[aria-pressed="true"] {
+        border-color: var(--aiot-accent);
+        color: var(--aiot-accent);
       }
       button {
         font: inherit;
@@ -150,6 +158,8 @@ export class AiotDashboard extends LitElement {
   declare theme: string;
   /** Seconds an offline node's card stays (greyed) before it goes; 0 removes it at once. */
   declare keepOffline: number;
+  /** The site map of positioned nodes (pyaiot's `showMap` setting, kept in localStorage). */
+  declare showMap: boolean;
   declare _query: string;
   declare _conn: ConnectionState;
   declare _tick: number;
@@ -166,6 +176,7 @@ export class AiotDashboard extends LitElement {
     this.heading = "IoT dashboard";
     this.theme = "";
     this.keepOffline = 8;
+    this.showMap = globalThis.localStorage?.getItem(MAP_KEY) !== "false";
     this._query = "";
     this._conn = { kind: "closed" };
     this._tick = Date.now();
@@ -245,6 +256,11 @@ export class AiotDashboard extends LitElement {
     globalThis.localStorage?.setItem(THEME_KEY, this.theme);
   }
 
+  #toggleMap(): void {
+    this.showMap = !this.showMap;
+    globalThis.localStorage?.setItem(MAP_KEY, String(this.showMap));
+  }
+
   #connText(): string {
     const c = this._conn;
     switch (c.kind) {
@@ -267,6 +283,7 @@ export class AiotDashboard extends LitElement {
     const online = [...this.table.nodes.values()].filter((n) => n.online).length;
     const c = this._conn;
     const down = c.kind === "waiting" || (c.kind === "connecting" && c.attempt > 1);
+    const why = c.kind === "waiting" ? ` (${c.reason})` : "";
     return html`
       <header class="bar" part="bar">
         <h1>
@@ -285,20 +302,24 @@ export class AiotDashboard extends LitElement {
           .value=${this._query} @input=${(e: Event) => {
             this._query = (e.target as HTMLInputElement).value;
           }}>
+        <button class="map-toggle" @click=${this.#toggleMap} aria-pressed=${this.showMap
+          ? "true"
+          : "false"}
+          title="Show or hide the site map">Map</button>
         <button class="theme" @click=${this.#toggleTheme} aria-label="Switch light or dark theme"
           title="Light / dark">${this.theme === "dark" ? "☀" : "☾"}</button>
       </header>
       ${down
         ? html`<div class="banner" role="alert">
-          Lost the connection to the broker${
-          c.kind === "waiting"
-            ? html`
-              (${c.reason})
-            `
-            : nothing
-        }. Reconnecting by itself; the cards show the last known values.</div>`
+          Lost the connection to the broker${why}. Reconnecting by itself; the cards show the
+          last known values.</div>`
         : nothing}
       <main>
+        ${this.showMap
+          ? renderSiteMap(this.table.filter(""), (uid) => {
+            this._query = uid;
+          })
+          : nothing}
         ${repeat(
           nodes,
           (n) => n.uid,

@@ -486,3 +486,64 @@ export function brokerUrlWithToken(url: string, token?: string | null): string {
   if (!token) return url;
   return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
 }
+
+// ---- site map ----
+
+export interface MapPoint {
+  uid: string;
+  x: number;
+  y: number;
+}
+
+export interface SiteMap {
+  points: MapPoint[];
+  /** A round distance for the scale bar, and its length in the drawing's units. */
+  scaleMetres: number;
+  scaleLength: number;
+}
+
+const METRES_PER_DEG_LAT = 110_540;
+const METRES_PER_DEG_LNG_EQUATOR = 111_320;
+
+/**
+ * Places positioned nodes on a local flat plan (equirectangular around their centre, fine at
+ * site scale), fitted into width x height with a margin, north up. Stands in for pyaiot's Google
+ * map without any tile server. A single node (or nodes on one spot) sits in the middle of a
+ * 100 m wide view.
+ */
+export function siteMap(
+  nodes: { uid: string; position: Position }[],
+  width: number,
+  height: number,
+  margin = 24,
+): SiteMap {
+  if (nodes.length === 0) return { points: [], scaleMetres: 0, scaleLength: 0 };
+  const lat0 = nodes.reduce((s, n) => s + n.position.lat, 0) / nodes.length;
+  const lng0 = nodes.reduce((s, n) => s + n.position.lng, 0) / nodes.length;
+  const kx = Math.cos((lat0 * Math.PI) / 180) * METRES_PER_DEG_LNG_EQUATOR;
+  const metres = nodes.map((n) => ({
+    uid: n.uid,
+    x: (n.position.lng - lng0) * kx,
+    y: (n.position.lat - lat0) * METRES_PER_DEG_LAT,
+  }));
+  const spanX = Math.max(...metres.map((m) => Math.abs(m.x))) * 2;
+  const spanY = Math.max(...metres.map((m) => Math.abs(m.y))) * 2;
+  const innerW = width - 2 * margin, innerH = height - 2 * margin;
+  // Metres per drawing unit: the tighter of the two axes; nodes on one spot get a 100 m view.
+  const needed = Math.max(spanX / innerW, spanY / innerH);
+  const scale = 1 / (needed > 0 ? needed : 100 / innerW);
+  const points = metres.map((m) => ({
+    uid: m.uid,
+    x: Math.round((width / 2 + m.x * scale) * 10) / 10,
+    y: Math.round((height / 2 - m.y * scale) * 10) / 10,
+  }));
+  const target = width / 4 / scale;
+  const pow = 10 ** Math.floor(Math.log10(target));
+  const scaleMetres = [5, 2, 1].map((k) => k * pow).find((d) => d <= target) ?? pow;
+  return { points, scaleMetres, scaleLength: Math.round(scaleMetres * scale * 10) / 10 };
+}
+
+/** "50 m", "2 km". */
+export function formatDistance(metres: number): string {
+  return metres >= 1000 ? `${metres / 1000} km` : `${metres} m`;
+}
