@@ -277,7 +277,10 @@ function layout(msg: CoapMessage): number {
     const v = o.value;
     const l = v.length;
     if (off + l > IO_SIZE) throw new CoreError("too_long", -1, "CoAP options too large");
-    r[e] = o.number;
+    const num = o.number;
+    // Also refuses NaN and fractions, which an Int32Array store would silently truncate.
+    if ((num & 0xffff) !== num) throw new CoreError("invalid", i, `option number ${num}`);
+    r[e] = num;
     r[e + 1] = off;
     r[e + 2] = l;
     if (l <= 32) {
@@ -288,7 +291,11 @@ function layout(msg: CoapMessage): number {
     off += l;
   }
   const payloadLen = msg.payload?.length ?? 0;
-  const h = wasm.coap_encode(msg.type, msg.code, msg.messageId, tkl, n, payloadLen);
+  const { type, code, messageId } = msg;
+  if ((type & 3) !== type || (code & 255) !== code || (messageId & 0xffff) !== messageId) {
+    throw new CoreError("invalid", -1, `CoAP header ${type}/${code}/${messageId}`);
+  }
+  const h = wasm.coap_encode(type, code, messageId, tkl, n, payloadLen);
   if (h < 0) throw fail(h);
   return h;
 }

@@ -306,6 +306,18 @@ Deno.test("encode refuses what it cannot frame", () => {
   equal(kindOf(() => encodeCoap({ ...base, messageId: 0x10000 })), "invalid@-1");
   equal(kindOf(() => encodeCoap({ ...base, type: 4 })), "invalid@-1");
   equal(kindOf(() => encodeCoap({ ...base, code: 256 })), "invalid@-1");
+  equal(kindOf(() => encodeCoap({ ...base, code: 1.5 })), "invalid@-1");
+  equal(kindOf(() => encodeCoap({ ...base, messageId: -1 })), "invalid@-1");
+  equal(kindOf(() => encodeCoap({ ...base, type: NaN })), "invalid@-1");
+  equal(
+    kindOf(() =>
+      encodeCoap({
+        ...base,
+        options: [{ number: 11, value: bytes() }, { number: 2.5, value: bytes() }],
+      })
+    ),
+    "invalid@1",
+  );
   equal(kindOf(() => encodeCoap({ ...base, code: 0, payload: bytes(1) })), "invalid@-1");
   equal(
     kindOf(() => encodeCoap({ ...base, options: [{ number: 70000, value: bytes() }] })),
