@@ -23,7 +23,7 @@ export interface WsNodeOptions extends SimNodeOptions {
   anonymous?: boolean;
   /** Resources this node offers; default all of sim.ts's. */
   resources?: ResourceName[];
-  /** Delay before reconnecting after the gateway closed the socket; default 2000 ms. */
+  /** Mean delay before reconnecting after the gateway closed the socket; default 2000 ms. */
   reconnectMs?: number;
   /** Give up on a handshake after this long; default 10,000 ms. */
   connectTimeoutMs?: number;
@@ -99,7 +99,9 @@ export class WsNode implements SimNode {
       }
       if (this.#stopped) return;
       log.debug("gateway closed the socket, reconnecting", { id: this.id, code: ev.code });
-      this.#retryTimer = setTimeout(() => this.#connect(), this.#opts.reconnectMs ?? 2000);
+      // Jittered, so a fleet whose gateway restarts does not reconnect in one burst.
+      const delay = (this.#opts.reconnectMs ?? 2000) * (0.5 + Math.random());
+      this.#retryTimer = setTimeout(() => this.#connect(), delay);
     };
   }
 

@@ -245,3 +245,41 @@ Deno.test("ws gateway: a port already taken rejects the start and leaves nothing
   }
   // Deno's sanitizers fail this test if the broker link or a timer were left behind.
 });
+
+Deno.test("ws node: reconnects when its gateway restarts, and is discovered again", async () => {
+  const broker = await startTestBroker();
+  const client = await WebClient.open(broker.port);
+  const base = {
+    brokerUrl: broker.gwUrl,
+    keys: broker.keys,
+    name: "ws-restart",
+    host: "127.0.0.1",
+  };
+  let gw = await startWsGateway({ ...base, port: 0 });
+  const port = gw.port;
+  const node = new WsNode({
+    id: "comeback",
+    url: gw.nodeUrl,
+    intervalMs: 60_000,
+    reconnectMs: 200,
+  });
+  try {
+    await node.start();
+    await waitFor("first discovery", () => client.has("update", "comeback", "name"));
+    await gw.close();
+    await waitFor("gone with the gateway", () => client.has("out", "comeback"));
+    const mark = client.frames.length;
+    gw = await startWsGateway({ ...base, port });
+    await waitFor(
+      "discovered again",
+      () => client.frames.slice(mark).some((f) => f.uid === "comeback" && f.endpoint === "name"),
+    );
+    client.write("comeback", "text", "back");
+    await waitFor("write after the restart", () => client.value("comeback", "text") === "back");
+  } finally {
+    await node.stop();
+    await gw.close();
+    await client.close();
+    await broker.close();
+  }
+});
