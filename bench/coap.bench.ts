@@ -10,6 +10,7 @@ import {
   encodeCoap,
   encodeCoapInto,
   encodeUint,
+  newCoapPeek,
   peekCoapInto,
   uriOptions,
 } from "../core-wasm/mod.ts";
@@ -53,16 +54,7 @@ function toPacket(m: CoapMessage) {
 
 let sink = 0;
 const scratch = new Uint8Array(1500);
-const peek: CoapPeek = {
-  type: 0,
-  code: 0,
-  messageId: 0,
-  tokenLength: 0,
-  optionCount: 0,
-  payloadOffset: 0,
-  contentFormat: -1,
-  observe: -1,
-};
+const peek: CoapPeek = newCoapPeek();
 for (const [name, msg] of [["POST /server", post], ["2.05 Observe", notify]] as const) {
   const bytes = encodeCoap(msg);
   const buf = Buffer.from(bytes);

@@ -122,6 +122,12 @@ export interface CoapPeek {
   contentFormat: number;
   /** -1 when absent, -2 when longer than 3 bytes (no valid value is). */
   observe: number;
+  /** Number of Uri-Path options. */
+  uriPathCount: number;
+  /** Offset and length in the input of the first Uri-Path value (-1 and 0 when none): enough to
+   * route a one-segment path such as pyaiot's /server without decoding (see peekPathIs). */
+  uriPathOffset: number;
+  uriPathLength: number;
 }
 
 const KINDS: CoreErrorKind[] = [
@@ -241,12 +247,23 @@ export function peekCoapInto(bytes: Uint8Array, out: CoapPeek): CoapPeek | CoreE
   out.payloadOffset = r[RES + 5];
   out.contentFormat = r[RES + 7];
   out.observe = r[RES + 8];
+  out.uriPathOffset = r[RES + 9];
+  out.uriPathLength = r[RES + 10];
+  out.uriPathCount = r[RES + 11];
   return out;
 }
 
-/** peekCoapInto with a fresh result object. */
-export function peekCoap(bytes: Uint8Array): CoapPeek | CoreError {
-  return peekCoapInto(bytes, {
+/** True when the peeked message's Uri-Path is exactly the one segment `segment` (bytes). */
+export function peekPathIs(bytes: Uint8Array, peek: CoapPeek, segment: Uint8Array): boolean {
+  if (peek.uriPathCount !== 1 || peek.uriPathLength !== segment.length) return false;
+  const off = peek.uriPathOffset;
+  for (let i = 0; i < segment.length; i++) if (bytes[off + i] !== segment[i]) return false;
+  return true;
+}
+
+/** A CoapPeek to reuse with peekCoapInto. */
+export function newCoapPeek(): CoapPeek {
+  return {
     type: 0,
     code: 0,
     messageId: 0,
@@ -255,7 +272,15 @@ export function peekCoap(bytes: Uint8Array): CoapPeek | CoreError {
     payloadOffset: 0,
     contentFormat: -1,
     observe: -1,
-  });
+    uriPathCount: 0,
+    uriPathOffset: -1,
+    uriPathLength: 0,
+  };
+}
+
+/** peekCoapInto with a fresh result object. */
+export function peekCoap(bytes: Uint8Array): CoapPeek | CoreError {
+  return peekCoapInto(bytes, newCoapPeek());
 }
 
 // Puts token and options into scratch memory and runs the WASM layout; returns the length of

@@ -23,7 +23,10 @@ import {
   getOptions,
   getUriPath,
   getUriQuery,
+  newCoapPeek,
   peekCoap,
+  peekCoapInto,
+  peekPathIs,
   uriOptions,
 } from "../core-wasm/mod.ts";
 import { getSize1, getSize2 } from "../core-wasm/coap.ts";
@@ -291,6 +294,35 @@ Deno.test("message format errors are CoreErrors with kind and offset", () => {
     equal(`${p.kind}@${p.offset}`, want, `peek: ${name}`);
   }
   equal(kindOf(() => decodeCoap(new Uint8Array(65537))), "too_long@65536");
+});
+
+Deno.test("peekCoap routes pyaiot's one-segment paths without decoding", () => {
+  const post = (path: string) =>
+    encodeCoap({
+      type: CoapType.NON,
+      code: CoapCode.POST,
+      messageId: 7,
+      token: bytes(1, 2, 3),
+      options: [...uriOptions(path), { number: CoapOption.CONTENT_FORMAT, value: encodeUint(0) }],
+      payload: bytes("temperature:21.4"),
+    });
+  const server = te.encode("server");
+  const out = newCoapPeek();
+  const wire = post("/server");
+  ok(peekCoapInto(wire, out) === out);
+  equal(out.uriPathCount, 1);
+  equal(out.uriPathOffset, 4 + 3 + 1);
+  equal(out.uriPathLength, 6);
+  equal(out.contentFormat, 0);
+  ok(peekPathIs(wire, out, server));
+  ok(peekCoapInto(post("/alive"), out) === out);
+  ok(!peekPathIs(post("/alive"), out, server));
+  ok(peekCoapInto(post("/server/x"), out) === out);
+  equal(out.uriPathCount, 2);
+  ok(!peekPathIs(post("/server/x"), out, server));
+  ok(peekCoapInto(post(""), out) === out);
+  equal(out.uriPathOffset, -1);
+  ok(!peekPathIs(post(""), out, server));
 });
 
 Deno.test("encode refuses what it cannot frame", () => {

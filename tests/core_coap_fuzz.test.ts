@@ -9,6 +9,7 @@ import {
   CoreError,
   decodeCoap,
   encodeCoap,
+  newCoapPeek,
   peekCoapInto,
 } from "../core-wasm/mod.ts";
 import { decodeCoapTs } from "../bench/yardstick/coap_ts.ts";
@@ -78,16 +79,7 @@ Deno.test("1e6 random and mutated datagrams: typed errors only, agreement, bound
   const int = (n: number) => Math.floor(rand() * n);
   const pool = seeds();
   const buf = new Uint8Array(512);
-  const peek: CoapPeek = {
-    type: 0,
-    code: 0,
-    messageId: 0,
-    tokenLength: 0,
-    optionCount: 0,
-    payloadOffset: 0,
-    contentFormat: -1,
-    observe: -1,
-  };
+  const peek: CoapPeek = newCoapPeek();
   const before = wasm.memory.buffer.byteLength;
   let valid = 0;
   const N = 1_000_000;
@@ -130,6 +122,12 @@ Deno.test("1e6 random and mutated datagrams: typed errors only, agreement, bound
         [ours.type, ours.code, ours.messageId, ours.token.length, ours.options.length],
       );
       equal(peek.payloadOffset, len - ours.payload.length);
+      const paths = ours.options.filter((o) => o.number === 11);
+      equal(peek.uriPathCount, paths.length);
+      if (paths.length > 0) {
+        equal(peek.uriPathOffset, paths[0].value.byteOffset - input.byteOffset);
+        equal(peek.uriPathLength, paths[0].value.length);
+      } else equal(peek.uriPathOffset, -1);
     }
   }
   equal(wasm.memory.buffer.byteLength, before, "WASM memory grew");

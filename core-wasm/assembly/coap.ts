@@ -17,7 +17,8 @@ const OPT: usize = memory.data(MAX_OPTIONS * 12, 16);
 // RES slots (i32): 0 type, 1 code, 2 message id, 3 token length, 4 option count,
 // 5 payload offset (== length when no payload), 6 error offset, 7 Content-Format, 8 Observe
 // (7 and 8: the first such option; -1 when absent, -2 when longer than 3 octets, which no
-// valid value is).
+// valid value is), 9 offset and 10 length of the first Uri-Path value (-1, 0 when none),
+// 11 number of Uri-Path options.
 const RES: usize = memory.data(64, 16);
 
 // Error kinds, in the order of CoreErrorKind in core-wasm/errors.ts (1-based).
@@ -92,6 +93,9 @@ export function coap_decode(len: i32, avail: i32, table: i32): i32 {
   res(3, tkl);
   res(7, -1);
   res(8, -1);
+  res(9, -1);
+  res(10, 0);
+  res(11, 0);
   if (code == 0) {
     // An Empty message is exactly the 4-byte header (RFC 7252 4.1).
     if (tkl != 0) return fail(INVALID, 0);
@@ -107,6 +111,9 @@ export function coap_decode(len: i32, avail: i32, table: i32): i32 {
   let payload: i32 = len;
   let cf: i32 = -1;
   let obs: i32 = -1;
+  let pathOff: i32 = -1;
+  let pathLen: i32 = 0;
+  let pathCount: i32 = 0;
   while (p < len) {
     const start = p;
     // Header and extended fields take at most 5 octets; Content-Format/Observe values are read.
@@ -154,7 +161,13 @@ export function coap_decode(len: i32, avail: i32, table: i32): i32 {
       store<i32>(e, p, 4);
       store<i32>(e, l, 8);
     }
-    if ((num == 12 || num == 6) && first) {
+    if (num == 11) {
+      if (pathCount == 0) {
+        pathOff = p;
+        pathLen = l;
+      }
+      pathCount++;
+    } else if ((num == 12 || num == 6) && first) {
       if (p + (l < 3 ? l : 3) > avail) return NEED_MORE;
       if (num == 12) cf = smallUint(IN + <usize>p, l);
       else obs = smallUint(IN + <usize>p, l);
@@ -166,6 +179,9 @@ export function coap_decode(len: i32, avail: i32, table: i32): i32 {
   res(5, payload);
   res(7, cf);
   res(8, obs);
+  res(9, pathOff);
+  res(10, pathLen);
+  res(11, pathCount);
   return n;
 }
 
