@@ -1,12 +1,25 @@
 // Typed binding of the CoAP (RFC 7252) codec in core-wasm/assembly/coap.ts, plus the option
 // helpers (Uri-Path/Query, Content-Format, Observe RFC 7641, Block1/Block2/Size1/Size2 RFC 7959).
 //
-// Decoding: the datagram is copied into WASM scratch memory, WASM validates it and writes numbers
-// and offsets; the message object is then built from views of the caller's own bytes. The token,
-// the option values and the payload of a decoded message are views that ALIAS the
-// input: copy them (or the input) if the input buffer is reused afterwards.
-// Encoding: the token and option values go into scratch memory, WASM sorts and lays out header,
-// token and options; the payload is copied straight from the caller into the result.
+// Decoding: the header and options are copied into WASM scratch memory (a payload almost never
+// is), WASM validates the message and writes numbers and offsets, and the message object is
+// built from views of the caller's own bytes. The token, the option values and the payload of a
+// decoded message are views that ALIAS the input: copy them (or the input) if the input buffer
+// is reused afterwards. peekCoap/peekCoapInto validate the same way but build no object.
+// Encoding: the token and option values go into scratch memory, WASM sorts the options (stable)
+// and lays out header, token and options; the payload goes straight from the caller into the
+// result.
+//
+// CoreError kinds (offset = byte where the problem starts):
+//   truncated         shorter than 4 bytes, token or an extended delta/length cut off, a payload
+//                     marker with no payload after it (RFC 7252 3)
+//   reserved          token length 9-15, option length nibble 15
+//   bad_option_delta  option delta nibble 15 outside the payload marker, option number > 65535
+//   length_past_end   an option value running past the end
+//   invalid           version != 1, an Empty (0.00) message with a token or any byte after the
+//                     header; on encode, header fields or option numbers out of range
+//   too_long          input over 65536 bytes or more than 4096 options; on encode, a token over
+//                     8 bytes or an output buffer too small
 import * as wasm from "./build/core.wasm";
 import { CoreError, type CoreErrorKind } from "./errors.ts";
 
