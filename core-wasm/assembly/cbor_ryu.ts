@@ -65,9 +65,106 @@ function mulShift64(m: u64, mul: usize, j: i32): u64 {
   return (high1 << (64 - dist)) | (sum >> dist);
 }
 
+// "00" "01" ... "99": two digits per step, and 32-bit division where the value allows it
+// (64-bit division is several times slower in WASM).
+export const DIGITS2 = memory.data(200);
+for (let i = 0; i < 100; i++) {
+  store<u8>(DIGITS2 + <usize>(i << 1), <u8>(48 + i / 10));
+  store<u8>(DIGITS2 + <usize>(i << 1) + 1, <u8>(48 + i % 10));
+}
+
+export function digits32(v: u32): usize {
+  return v < 100000
+    ? v < 100 ? (v < 10 ? 1 : 2) : v < 1000 ? 3 : v < 10000 ? 4 : 5
+    : v < 10000000
+    ? (v < 1000000 ? 6 : 7)
+    : v < 100000000
+    ? 8
+    : v < 1000000000
+    ? 9
+    : 10;
+}
+
+/** Writes v (< 2^32) as `n` digits ending at p. */
+export function put32(p: usize, v: u32): void {
+  while (v >= 100) {
+    const r = v % 100;
+    v /= 100;
+    p -= 2;
+    store<u16>(p, load<u16>(DIGITS2 + (<usize>r << 1)));
+  }
+  if (v >= 10) store<u16>(p - 2, load<u16>(DIGITS2 + (<usize>v << 1)));
+  else store<u8>(p - 1, <u8>(48 + v));
+}
+
 // Results of d2d: value = decMantissa * 10^decExponent.
 let decMantissa: u64 = 0;
 let decExponent: i32 = 0;
+
+// State of the common-case digit removal, shared with strip().
+let sVr: u64 = 0;
+let sVp: u64 = 0;
+let sVm: u64 = 0;
+let sRemoved: i32 = 0;
+let roundUp = false;
+
+/** Removes k digits (d = 10^k, a constant after inlining) while vp and vm still differ. */
+// @ts-ignore: decorator
+@inline function strip(d: u64, k: i32): void {
+  while (true) {
+    const vpDiv = sVp / d;
+    const vmDiv = sVm / d;
+    if (vpDiv <= vmDiv) break;
+    const vrDiv = sVr / d;
+    roundUp = sVr - d * vrDiv >= d >> 1;
+    sVr = vrDiv;
+    sVp = vpDiv;
+    sVm = vmDiv;
+    sRemoved += k;
+  }
+}
+
+// General-case tracking: whether all removed digits of vm were zero, whether all removed
+// digits of vr but the last were zero, and that last (most significant) removed digit.
+let gVmTz = false;
+let gVrTz = false;
+let gLast: u64 = 0;
+
+/** Removes k digits (d = 10^k, d10 = 10^(k-1)) while vp and vm differ, tracking digits. */
+// @ts-ignore: decorator
+@inline function stripTracked(d: u64, d10: u64, k: i32): void {
+  while (true) {
+    const vpDiv = sVp / d;
+    const vmDiv = sVm / d;
+    if (vpDiv <= vmDiv) break;
+    const vrDiv = sVr / d;
+    const vrMod = sVr - d * vrDiv;
+    gVmTz = gVmTz && sVm - d * vmDiv == 0;
+    gVrTz = gVrTz && gLast == 0 && vrMod % d10 == 0;
+    gLast = vrMod / d10;
+    sVr = vrDiv;
+    sVp = vpDiv;
+    sVm = vmDiv;
+    sRemoved += k;
+  }
+}
+
+/** Removes k digits at a time while those of vm are all zero. */
+// @ts-ignore: decorator
+@inline function stripZeros(d: u64, d10: u64, k: i32): void {
+  while (sVm != 0) {
+    const vmDiv = sVm / d;
+    if (sVm - d * vmDiv != 0) break;
+    const vrDiv = sVr / d;
+    const vrMod = sVr - d * vrDiv;
+    gVrTz = gVrTz && gLast == 0 && vrMod % d10 == 0;
+    gLast = vrMod / d10;
+    sVr = vrDiv;
+    sVp = sVp / d;
+    sVm = vmDiv;
+    sRemoved += k;
+  }
+}
 
 /** Ryu's d2d: the shortest, closest decimal for a finite, positive double's bits. */
 function d2d(ieeeMantissa: u64, ieeeExponent: i32): void {
@@ -125,69 +222,52 @@ function d2d(ieeeMantissa: u64, ieeeExponent: i32): void {
   let lastRemovedDigit: u64 = 0;
   let output: u64;
   if (vmIsTrailingZeros || vrIsTrailingZeros) {
-    // General case (~0.7%).
-    while (true) {
-      const vpDiv10 = vp / 10;
-      const vmDiv10 = vm / 10;
-      if (vpDiv10 <= vmDiv10) break;
-      const vmMod10 = vm - 10 * vmDiv10;
-      const vrDiv10 = vr / 10;
-      const vrMod10 = vr - 10 * vrDiv10;
-      vmIsTrailingZeros = vmIsTrailingZeros && vmMod10 == 0;
-      vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
-      lastRemovedDigit = vrMod10;
-      vr = vrDiv10;
-      vp = vpDiv10;
-      vm = vmDiv10;
-      removed++;
+    // General case (~0.7% of random doubles, but most sensor values: exact binary fractions
+    // and float32 widened to double), removing 8, 4, 2, then 1 digits at a time as below.
+    sVr = vr;
+    sVp = vp;
+    sVm = vm;
+    sRemoved = 0;
+    gVmTz = vmIsTrailingZeros;
+    gVrTz = vrIsTrailingZeros;
+    gLast = 0;
+    stripTracked(100000000, 10000000, 8);
+    stripTracked(10000, 1000, 4);
+    stripTracked(100, 10, 2);
+    stripTracked(10, 1, 1);
+    if (gVmTz) {
+      stripZeros(100000000, 10000000, 8);
+      stripZeros(10000, 1000, 4);
+      stripZeros(100, 10, 2);
+      stripZeros(10, 1, 1);
     }
-    if (vmIsTrailingZeros) {
-      while (true) {
-        const vmDiv10 = vm / 10;
-        const vmMod10 = vm - 10 * vmDiv10;
-        if (vmMod10 != 0) break;
-        const vpDiv10 = vp / 10;
-        const vrDiv10 = vr / 10;
-        const vrMod10 = vr - 10 * vrDiv10;
-        vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
-        lastRemovedDigit = vrMod10;
-        vr = vrDiv10;
-        vp = vpDiv10;
-        vm = vmDiv10;
-        removed++;
-      }
-    }
-    if (vrIsTrailingZeros && lastRemovedDigit == 5 && vr % 2 == 0) {
+    vr = sVr;
+    vm = sVm;
+    removed = sRemoved;
+    vmIsTrailingZeros = gVmTz;
+    lastRemovedDigit = gLast;
+    if (gVrTz && lastRemovedDigit == 5 && vr % 2 == 0) {
       lastRemovedDigit = 4; // round to even when the exact value ends in ...50..0
     }
     output = vr +
       ((vr == vm && (!acceptBounds || !vmIsTrailingZeros)) || lastRemovedDigit >= 5 ? 1 : 0);
   } else {
-    // Common case (~99.3%).
-    let roundUp = false;
-    const vpDiv100 = vp / 100;
-    const vmDiv100 = vm / 100;
-    if (vpDiv100 > vmDiv100) {
-      const vrDiv100 = vr / 100;
-      const vrMod100 = vr - 100 * vrDiv100;
-      roundUp = vrMod100 >= 50;
-      vr = vrDiv100;
-      vp = vpDiv100;
-      vm = vmDiv100;
-      removed += 2;
-    }
-    while (true) {
-      const vpDiv10 = vp / 10;
-      const vmDiv10 = vm / 10;
-      if (vpDiv10 <= vmDiv10) break;
-      const vrDiv10 = vr / 10;
-      const vrMod10 = vr - 10 * vrDiv10;
-      roundUp = vrMod10 >= 5;
-      vr = vrDiv10;
-      vp = vpDiv10;
-      vm = vmDiv10;
-      removed++;
-    }
+    // Common case (~99.3%). Ryu removes one or two digits per step; short outputs (sensor
+    // values such as 45.1 drop ~14 digits) go faster removing 8, 4, 2, then 1 at a time. Only
+    // the most significant removed digit matters for rounding here: remainder >= half.
+    sVr = vr;
+    sVp = vp;
+    sVm = vm;
+    sRemoved = 0;
+    roundUp = false;
+    strip(100000000, 8);
+    strip(10000, 4);
+    strip(100, 2);
+    strip(10, 1);
+    vr = sVr;
+    vp = sVp;
+    vm = sVm;
+    removed += sRemoved;
     output = vr + (vr == vm || roundUp ? 1 : 0);
   }
   decMantissa = output;
@@ -195,12 +275,37 @@ function d2d(ieeeMantissa: u64, ieeeExponent: i32): void {
 }
 
 function decimalLength(v: u64): i32 {
-  let n = 1;
-  while (v >= 10) {
-    v /= 10;
-    n++;
-  }
+  if (v <= 0xffffffff) return <i32>digits32(<u32>v);
+  let n = 10;
+  for (let t: u64 = 10000000000; v >= t && n < 20; t *= 10) n++;
   return n;
+}
+
+// 5^0 .. 5^21 (5^21 < 10^15 <= 5^22).
+// deno-fmt-ignore
+const POW5 = memory.data<u64>([1, 5, 25, 125, 625, 3125, 15625, 78125, 390625, 1953125,
+  9765625, 48828125, 244140625, 1220703125, 6103515625, 30517578125, 152587890625,
+  762939453125, 3814697265625, 19073486328125, 95367431640625, 476837158203125]);
+
+/**
+ * Fast path for doubles that are short exact binary fractions (1013.25, 23.5, 0.0009765625):
+ * m * 2^-k equals the decimal m * 5^k * 10^-k exactly. When that has at most 15 significant
+ * digits no shorter decimal is within half an ulp (neighbours differ by about 2^-53 relative, a
+ * shorter decimal by at least 10^-15), so it is the shortest and closest: Ryu's answer.
+ */
+function shortExact(bits: u64): bool {
+  const be = <i32>(bits >> 52) & 0x7ff;
+  if (be == 0) return false;
+  let m = (bits & 0xfffffffffffff) | 0x10000000000000;
+  const tz = <i32>ctz(m);
+  m >>= <u64>tz;
+  const k = 1075 - be - tz; // value = m * 2^-k
+  if (k <= 0 || k > 21) return false;
+  const p5 = load<u64>(POW5 + (<usize>k << 3));
+  if (<f64>m * <f64>p5 >= 9.9e14) return false;
+  decMantissa = m * p5;
+  decExponent = -k;
+  return true;
 }
 
 /**
@@ -214,14 +319,20 @@ export function writeDouble(out: usize, v: f64): usize {
     store<u8>(p, 45);
     p++;
   }
-  d2d(bits & 0xfffffffffffff, <i32>(bits >> 52) & 0x7ff);
+  if (!shortExact(bits)) d2d(bits & 0xfffffffffffff, <i32>(bits >> 52) & 0x7ff);
   const k = decimalLength(decMantissa);
   const n = decExponent + k; // the decimal point sits after n digits
   // Digits, written once at p, then moved into place.
-  let m = decMantissa;
-  for (let i = k - 1; i >= 0; i--) {
-    store<u8>(p + <usize>i, <u8>(48 + <u32>(m % 10)));
-    m /= 10;
+  const m = decMantissa;
+  if (m <= 0xffffffff) put32(p + <usize>k, <u32>m);
+  else {
+    // m < 10^17: the low 8 digits zero-padded, the rest (< 10^9) in front.
+    let lo = <u32>(m % 100000000);
+    put32(p + <usize>k - 8, <u32>(m / 100000000));
+    for (let i: usize = 8; i > 0; i -= 2) {
+      store<u16>(p + <usize>k - 10 + i, load<u16>(DIGITS2 + (<usize>(lo % 100) << 1)));
+      lo /= 100;
+    }
   }
   if (k <= n && n <= 21) {
     for (let i = k; i < n; i++) store<u8>(p + <usize>i, 48);

@@ -8,7 +8,7 @@
 // JSON numbers; NaN, infinities, undefined and other simple values -> null; a map key that is not
 // a text string becomes the JSON text of its converted value, as a string (key 1 -> "1").
 // Integers print exactly (all 64 bits); floats print like JavaScript's Number#toString (Ryu).
-import { writeDouble } from "./cbor_ryu";
+import { digits32, DIGITS2, put32, writeDouble } from "./cbor_ryu";
 import {
   begin,
   end,
@@ -76,28 +76,38 @@ function putStr4(v: u32, n: usize): void {
 }
 
 function writeU64(v: u64): void {
-  let n: usize = 1;
-  let t = v;
-  while (t >= 10) {
-    t /= 10;
-    n++;
-  }
-  let p = o + n;
   if (v <= 0xffffffff) {
-    let w = <u32>v;
-    do {
-      p--;
-      store<u8>(p, <u8>(48 + w % 10));
-      w /= 10;
-    } while (w);
-  } else {
-    do {
-      p--;
-      store<u8>(p, <u8>(48 + <u32>(v % 10)));
-      v /= 10;
-    } while (v);
+    const n = digits32(<u32>v);
+    put32(o + n, <u32>v);
+    o += n;
+    return;
   }
-  o += n;
+  // Split into 32-bit-sized parts of 9 digits: at most three.
+  const lo = <u32>(v % 1000000000);
+  const rest = v / 1000000000;
+  if (rest <= 0xffffffff) {
+    const n = digits32(<u32>rest);
+    put32(o + n, <u32>rest);
+    o += n;
+  } else {
+    const mid = <u32>(rest % 1000000000);
+    const hi = <u32>(rest / 1000000000);
+    const n = digits32(hi);
+    put32(o + n, hi);
+    o += n;
+    put9(mid);
+  }
+  put9(lo);
+}
+
+/** Exactly nine digits, zero-padded. */
+function put9(v: u32): void {
+  for (let i: usize = 9; i > 1; i -= 2) {
+    store<u16>(o + i - 2, load<u16>(DIGITS2 + (<usize>(v % 100) << 1)));
+    v /= 100;
+  }
+  store<u8>(o, <u8>(48 + v));
+  o += 9;
 }
 
 /** A finite double as JavaScript prints it; NaN and infinities as null. */
@@ -273,14 +283,7 @@ function bigOut(neg: bool, p: usize, n: usize): bool {
     while (k > 0 && load<u32>(LIMBS + ((k - 1) << 2)) == 0) k--;
   }
   writeU64(<u64>load<u32>(CHUNKS + ((groups - 1) << 2)));
-  for (let g = <isize>groups - 2; g >= 0; g--) {
-    let w = load<u32>(CHUNKS + (<usize>g << 2));
-    for (let d = 8; d >= 0; d--) {
-      store<u8>(o + <usize>d, <u8>(48 + w % 10));
-      w /= 10;
-    }
-    o += 9;
-  }
+  for (let g = <isize>groups - 2; g >= 0; g--) put9(load<u32>(CHUNKS + (<usize>g << 2)));
   return true;
 }
 
