@@ -285,7 +285,12 @@ Deno.test("dashboard in chromium: live card, LED write, broker restart, node lea
     const phone = await browser.newPage();
     await phone.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 2 });
     await phone.evaluateOnNewDocument(deepQueryScript());
-    await phone.goto(dashboard.url, { waitUntil: "load" });
+    // The page passes `?token=` on to the element (and so to the broker's /ws URL).
+    await phone.goto(`${dashboard.url}/?token=t0ken`, { waitUntil: "load" });
+    equal(
+      await phone.evaluate(`document.querySelector("aiot-dashboard").getAttribute("write-token")`),
+      "t0ken",
+    );
     await waitDeep(phone, `!!__deep('${sCard} section[data-endpoint="position"]')`, "phone view");
     await phone.screenshot({ path: new URL("dashboard-phone.png", OUT).pathname });
     await phone.close();
