@@ -10,6 +10,7 @@ import { Block1Assembler, requestBlockwise } from "./blockwise.ts";
 import { discover, type DiscoveredResource, forwardValue } from "./discovery.ts";
 import { Exchanges } from "./exchanges.ts";
 import { MessageLayer } from "./message_layer.ts";
+import { TaskLimiter } from "./limiter.ts";
 import { Observation } from "./observe.ts";
 import type { CoapParams } from "./params.ts";
 import { AddressBook, type AliveEvent, ServerRoutes } from "./server.ts";
@@ -37,6 +38,8 @@ export interface CoapGatewayOptions extends GatewayBaseOptions {
   /** Observe tuning: slack after Max-Age before re-registering, and the retry period. */
   observeSlackMs?: number;
   observeRetryMs?: number;
+  /** Nodes discovered at the same time; the others wait their turn (default 32). */
+  maxConcurrentDiscoveries?: number;
 }
 
 interface NodeState {
@@ -58,6 +61,7 @@ export interface CoapGatewayStats {
   observations: number;
   discoveries: number;
   discoveryFailures: number;
+  discoveriesQueued: number;
 }
 
 export interface RunningCoapGateway extends RunningGateway {
@@ -76,6 +80,7 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
   const states = new Map<string, NodeState>();
   const counters = { discoveries: 0, discoveryFailures: 0 };
   const nodePort = opts.nodePort ?? 5683;
+  const discoveries = new TaskLimiter(opts.maxConcurrentDiscoveries ?? 32);
 
   const core = startGatewayCore(opts, "coap", (node, ep, payload) => write(node, ep, payload));
   const { registry } = core;
@@ -149,18 +154,22 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
     const setValue = (ep: string, value: unknown, meta: ResourceMeta) => {
       if (current()) registry.setValue(st.uid, ep, value, meta);
     };
-    discover(st.target, {
-      exchanges,
-      timeoutMs: opts.requestTimeoutMs,
-      onValue: setValue,
-      observe: (r) => current() ? observe(st, r, setValue) : Promise.resolve(),
-    }).then(() => {
-      if (current()) st.discovered = true;
-    }).catch((err) => {
-      counters.discoveryFailures++;
-      log.warn("discovery failed", { uid: st.uid, target: peerKey(st.target), err });
-    }).finally(() => {
-      if (st.generation === gen) st.discovering = false;
+    discoveries.run(async () => {
+      if (!current()) return; // reset or gone while queued
+      try {
+        await discover(st.target, {
+          exchanges,
+          timeoutMs: opts.requestTimeoutMs,
+          onValue: setValue,
+          observe: (r) => current() ? observe(st, r, setValue) : Promise.resolve(),
+        });
+        if (current()) st.discovered = true;
+      } catch (err) {
+        counters.discoveryFailures++;
+        log.warn("discovery failed", { uid: st.uid, target: peerKey(st.target), err });
+      } finally {
+        if (st.generation === gen) st.discovering = false;
+      }
     });
   }
 
@@ -215,10 +224,12 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
       exchanges: exchanges.stats,
       server: routes.stats,
       observations: [...states.values()].reduce((n, s) => n + s.observations.size, 0),
+      discoveriesQueued: discoveries.queued,
       ...counters,
     }),
     async close() {
       unsubscribe();
+      discoveries.close();
       for (const st of states.values()) forget(st);
       states.clear();
       await core.close();
