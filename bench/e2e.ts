@@ -120,7 +120,9 @@ async function startMosquitto(): Promise<{ url: string; pid: number; stop(): Pro
   const conf = `${dir}/mosquitto.conf`;
   await Deno.writeTextFile(
     conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`,
+    // Nagle off, as for an interactive relay (mosquitto's default leaves it on).
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n` +
+      `max_queued_messages 100000\nset_tcp_nodelay true\n`,
   );
   const child = new Deno.Command("mosquitto", {
     args: ["-c", conf],
