@@ -135,3 +135,23 @@ Deno.test("doubles print like JavaScript and parse correctly rounded (random bit
     }
   }
 });
+
+Deno.test("short decimals and exact binary fractions print like JavaScript (fast paths)", () => {
+  const rnd = prng(9);
+  for (let i = 0; i < 40000; i++) {
+    const digits = 1 + Math.floor(rnd() * 17);
+    const mant = Math.floor(rnd() * 10 ** digits);
+    const exp = Math.floor(rnd() * 40) - 25;
+    const sign = rnd() < 0.5 ? -1 : 1;
+    const values = [
+      sign * Number(`${mant}e${exp}`), // short decimal
+      sign * mant / 2 ** Math.floor(rnd() * 24), // exact binary fraction
+      Math.fround(sign * Number(`${mant}e${exp % 10}`)), // float32 widened to double
+    ];
+    for (const v of values) {
+      if (!Number.isFinite(v)) continue;
+      equal(cborToJson(encodeCbor(v)), JSON.stringify(v));
+      equal(cborToJson(encodeCbor([v, -v])), JSON.stringify([v, -v]));
+    }
+  }
+});

@@ -308,6 +308,63 @@ function shortExact(bits: u64): bool {
   return true;
 }
 
+// Exact powers of ten 10^0 .. 10^22.
+// deno-fmt-ignore
+const POW10F = memory.data<f64>([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]);
+
+/**
+ * Fast path for doubles that round-trip through 15 significant digits (sensor readings such as
+ * 45.1 or -12.345): n = round(v * 10^k) scaled to at most 15 digits, checked exactly by
+ * n / 10^k == v (one correctly rounded division of exact operands). Two 15-digit decimals are
+ * further apart than an ulp, so at most one rounds to v; with its trailing zeros removed it is
+ * the shortest decimal that does, and the only one of its length: Ryu's answer. Anything else
+ * (16-17 digit values, very large or small ones) fails the check and goes to Ryu.
+ */
+function shortDecimal(v: f64): bool {
+  const be = <i32>(reinterpret<u64>(v) >> 52);
+  // floor(log10(v)) within one: log10(2) ~ 77/256.
+  const e10 = ((be - 1023) * 77) >> 8;
+  let k = 14 - e10;
+  if (k < 0 || k > 22) return false;
+  let x = v * load<f64>(POW10F + (<usize>k << 3));
+  if (x >= 1e15) {
+    if (--k < 0) return false;
+    x = v * load<f64>(POW10F + (<usize>k << 3));
+  }
+  const n = nearest(x);
+  if (n >= 1e15 || n / load<f64>(POW10F + (<usize>k << 3)) != v) return false;
+  let m = <u64>n;
+  if (m == 0) return false;
+  while (m % 10000 == 0 && k >= 4) {
+    m /= 10000;
+    k -= 4;
+  }
+  while (m % 10 == 0 && k >= 1) {
+    m /= 10;
+    k--;
+  }
+  decMantissa = m;
+  decExponent = -k;
+  return true;
+}
+
+/** The k digits of decMantissa at [p, p + k). */
+function writeDigits(p: usize, k: i32): void {
+  const m = decMantissa;
+  if (m <= 0xffffffff) {
+    put32(p + <usize>k, <u32>m);
+    return;
+  }
+  // m < 10^17: the low 8 digits zero-padded, the rest (< 10^9) in front.
+  let lo = <u32>(m % 100000000);
+  put32(p + <usize>k - 8, <u32>(m / 100000000));
+  for (let i: usize = 8; i > 0; i -= 2) {
+    store<u16>(p + <usize>k - 10 + i, load<u16>(DIGITS2 + (<usize>(lo % 100) << 1)));
+    lo /= 100;
+  }
+}
+
 /**
  * Writes a finite, non-zero double at `out` exactly as JavaScript's Number#toString does (which
  * JSON.stringify uses); returns the number of bytes written (at most 25).
@@ -319,42 +376,36 @@ export function writeDouble(out: usize, v: f64): usize {
     store<u8>(p, 45);
     p++;
   }
-  if (!shortExact(bits)) d2d(bits & 0xfffffffffffff, <i32>(bits >> 52) & 0x7ff);
+  if (!shortExact(bits) && !shortDecimal(reinterpret<f64>(bits & 0x7fffffffffffffff))) {
+    d2d(bits & 0xfffffffffffff, <i32>(bits >> 52) & 0x7ff);
+  }
   const k = decimalLength(decMantissa);
   const n = decExponent + k; // the decimal point sits after n digits
-  // Digits, written once at p, then moved into place.
-  const m = decMantissa;
-  if (m <= 0xffffffff) put32(p + <usize>k, <u32>m);
-  else {
-    // m < 10^17: the low 8 digits zero-padded, the rest (< 10^9) in front.
-    let lo = <u32>(m % 100000000);
-    put32(p + <usize>k - 8, <u32>(m / 100000000));
-    for (let i: usize = 8; i > 0; i -= 2) {
-      store<u16>(p + <usize>k - 10 + i, load<u16>(DIGITS2 + (<usize>(lo % 100) << 1)));
-      lo /= 100;
-    }
-  }
+  // Digits go straight to where the layout puts them (small memory.copy calls are slow in V8).
   if (k <= n && n <= 21) {
+    writeDigits(p, k);
     for (let i = k; i < n; i++) store<u8>(p + <usize>i, 48);
     return p + <usize>n - out;
   }
   if (0 < n && n <= 21) {
-    memory.copy(p + <usize>n + 1, p + <usize>n, <usize>(k - n));
+    writeDigits(p + 1, k);
+    for (let i: usize = 0; i < <usize>n; i++) store<u8>(p + i, load<u8>(p + i + 1));
     store<u8>(p + <usize>n, 46);
     return p + <usize>k + 1 - out;
   }
   if (-6 < n && n <= 0) {
     const z = <usize>(2 - n);
-    memory.copy(p + z, p, <usize>k);
+    writeDigits(p + z, k);
     store<u8>(p, 48);
     store<u8>(p + 1, 46);
     for (let i: usize = 2; i < z; i++) store<u8>(p + i, 48);
     return p + z + <usize>k - out;
   }
   // Exponent form: d[.ddd]e+x
+  writeDigits(p + 1, k);
+  store<u8>(p, load<u8>(p + 1));
   let q = p + 1;
   if (k > 1) {
-    memory.copy(p + 2, p + 1, <usize>(k - 1));
     store<u8>(p + 1, 46);
     q = p + <usize>k + 1;
   }
