@@ -31,8 +31,9 @@ Deno.test("dashboard serves the page, the bundle and the favicon", async () => {
     match(js.headers.get("content-type") ?? "", /javascript/);
     equal(js.headers.get("access-control-allow-origin"), "*");
     const code = await js.text();
-    ok(code.includes('customElements.define("aiot-dashboard"'), "defines aiot-dashboard");
-    ok(code.includes('customElements.define("aiot-node"'), "defines aiot-node");
+    // (that they really get defined is the browser test's job)
+    ok(code.includes("customElements.define("), "defines custom elements");
+    ok(code.includes('"aiot-dashboard"') && code.includes('"aiot-node"'), "names both elements");
     // a standalone module: no bare imports left for the browser to resolve
     equal(/\bimport\s*["'{*]|\bfrom\s*["'](?![./])/.test(code), false);
 

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // <aiot-dashboard broker="ws://host:8000/ws">: the live node table. Owns the broker connection
 // (reconnecting with back-off and saying so), applies frames to a NodeTable, renders one
 // <aiot-node> card per node, sends the cards' writes, and offers search and a light/dark switch.
@@ -7,6 +6,7 @@ import { repeat } from "lit/directives/repeat.js";
 import type { WriteRequest } from "./aiot-node.ts";
 import "./aiot-node.ts";
 import { BrokerConnection, type ConnectionState } from "./connection.ts";
+import { defineOnce, prefersDark, targetValue } from "./dom.ts";
 import { brokerUrlWithToken, NodeTable } from "./state.ts";
 import { renderSiteMap, siteMapStyles } from "./site-map.ts";
 import { theme } from "./styles.ts";
@@ -163,6 +163,9 @@ export class AiotDashboard extends LitElement {
   declare _query: string;
   declare _conn: ConnectionState;
   declare _tick: number;
+  // Inherited from HTMLElement; typed here as the DOM lib is not loaded (see dom.ts).
+  declare readonly isConnected: boolean;
+  declare addEventListener: (type: string, listener: (event: Event) => void) => void;
 
   readonly table = new NodeTable();
   #connection?: BrokerConnection;
@@ -188,7 +191,7 @@ export class AiotDashboard extends LitElement {
     super.connectedCallback();
     if (!this.theme) {
       const saved = globalThis.localStorage?.getItem(THEME_KEY);
-      const dark = globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches;
+      const dark = prefersDark();
       this.theme = saved === "dark" || saved === "light" ? saved : dark ? "dark" : "light";
     }
     this.#ticker = setInterval(() => this.#onTick(), 1000);
@@ -318,7 +321,7 @@ export class AiotDashboard extends LitElement {
         <input type="search" placeholder="Filter nodes…"
           aria-label="Filter nodes by name, board or resource"
           .value=${this._query} @input=${(e: Event) => {
-            this._query = (e.target as HTMLInputElement).value;
+            this._query = targetValue(e);
           }}>
         <button class="map-toggle" @click=${this.#toggleMap} aria-pressed=${this.showMap
           ? "true"
@@ -361,4 +364,4 @@ export class AiotDashboard extends LitElement {
   }
 }
 
-if (!customElements.get("aiot-dashboard")) customElements.define("aiot-dashboard", AiotDashboard);
+defineOnce("aiot-dashboard", AiotDashboard);

@@ -1,10 +1,10 @@
-/// <reference lib="dom" />
 // <aiot-node>: one node's card. Inside <aiot-dashboard> it is handed its node (`.node`) and asks
 // the dashboard to send writes (an `aiot-write` event). Standalone, with a `broker` attribute
 // and a `uid`, it opens its own broker connection and shows that one node:
 //   <aiot-node broker="ws://host:8000/ws" uid="1234"></aiot-node>
 import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { BrokerConnection, type ConnectionState } from "./connection.ts";
+import { defineOnce, prefersDark } from "./dom.ts";
 import {
   brokerUrlWithToken,
   chooseWidget,
@@ -55,6 +55,9 @@ export class AiotNode extends LitElement {
   declare rev: number;
   declare now: number;
   declare _conn: ConnectionState | undefined;
+  // Inherited from HTMLElement; typed here as the DOM lib is not loaded (see dom.ts).
+  declare readonly isConnected: boolean;
+  declare dispatchEvent: (event: Event) => boolean;
 
   // Standalone mode only.
   #connection?: BrokerConnection;
@@ -76,7 +79,7 @@ export class AiotNode extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (!this.theme && globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches) {
+    if (!this.theme && prefersDark()) {
       this.theme = "dark";
     }
     if (this.broker) this.#startStandalone();
@@ -217,4 +220,4 @@ export class AiotNode extends LitElement {
   }
 }
 
-if (!customElements.get("aiot-node")) customElements.define("aiot-node", AiotNode);
+defineOnce("aiot-node", AiotNode);

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The bundle's entry: importing it defines <aiot-dashboard> and <aiot-node>.
 export { AiotDashboard } from "./aiot-dashboard.ts";
 export { AiotNode } from "./aiot-node.ts";

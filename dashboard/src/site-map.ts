@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The site plan: every node with a `position`, placed relative to the others on a plain SVG
 // (pyaiot used a Google map; this needs no tile server, no API key, nothing from outside).
 import { css, html, svg, type TemplateResult } from "lit";

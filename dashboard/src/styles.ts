@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Colours as custom properties so light/dark is one switch and an embedding page can restyle
 // the components (`aiot-dashboard { --aiot-accent: teal }`). System fonts only: nothing fetched.
 import { css } from "lit";

@@ -1,8 +1,8 @@
-/// <reference lib="dom" />
 // One render function per widget kind (state.ts chooses the kind). Plain Lit templates, no
 // elements of their own: the node card calls them and passes a `write` callback that sends
 // `{"type":"update","data":{uid,endpoint,payload}}` through whoever owns the broker socket.
 import { html, nothing, svg, type TemplateResult } from "lit";
+import { formField } from "./dom.ts";
 import {
   ago,
   CONFIRM_TIMEOUT_MS,
@@ -126,8 +126,7 @@ function led(res: ResourceView, ctx: WidgetContext): TemplateResult {
 function submitField(endpoint: string, ctx: WidgetContext, clear: boolean) {
   return (e: Event) => {
     e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const field = form.elements.namedItem("payload") as HTMLInputElement | HTMLTextAreaElement;
+    const field = formField(e, "payload");
     ctx.write(endpoint, field.value);
     if (clear) field.value = "";
   };
