@@ -25,7 +25,8 @@ const QUICK = flags.quick;
 const ONLY = flags.only ? new Set(flags.only.split(",")) : null;
 const RATES = [1000, 5000, 10_000, 20_000];
 const SECONDS = QUICK ? 1 : 2;
-const SATURATION_COUNT = QUICK ? 10_000 : 40_000;
+/** Rates tried after the standard ones, while nothing is lost. */
+const RAMP = [30_000, 45_000, 70_000, 100_000];
 const NODES = Number(flags.nodes ?? 100);
 const FANOUT_CLIENTS = 100;
 const FANOUT_RATE = 1000;
@@ -245,7 +246,7 @@ async function nodesPerGateway(
     const ids = Array.from({ length: n }, (_, i) => `${group.key}-s${i + 1}`);
     const t0 = performance.now();
     try {
-      await path.setup(ids, clients, Math.max(30_000, n * 4));
+      await path.setup(ids, clients, Math.max(60_000, n * 6));
     } catch (e) {
       row.note = (e as Error).message;
     }
@@ -271,6 +272,7 @@ async function main() {
   const clientUrl = `ws://127.0.0.1:${broker.port}/ws`;
   const rows: RunRow[] = [];
   const rtts: string[] = [];
+  const saturation: string[] = [];
   const notes: string[] = [];
   const scale: ScaleRow[] = [];
   try {
@@ -293,14 +295,33 @@ async function main() {
           progress(`${path.label}: registering ${NODES} nodes`);
           await path.setup(ids, clients, 30_000);
           const ctx = { path, clients, measured, gateway: g.gateway, brokerPort: broker.port };
-          for (const rate of RATES) {
+          // Rising rates; past the last, keep rising until loss or the generator gives out.
+          // The saturation point is the highest offered rate delivered with <= 0.1% loss.
+          let best = 0;
+          let limit = "";
+          for (const rate of [...RATES, ...RAMP]) {
+            if (rate > RATES.at(-1)! && best < RATES.at(-1)!) break;
             progress(`${path.label}: ${rate}/s for ${SECONDS} s`);
-            rows.push(await runLoad(ctx, { rate, count: rate * SECONDS }));
+            const row = await runLoad(ctx, { rate, count: rate * SECONDS });
+            rows.push(row);
+            if (row.reached < rate * 0.95) {
+              limit = "load generator limit";
+              break;
+            }
+            if (row.dropped > row.sent * 0.001) {
+              limit = `loss at ${rate}/s`;
+              if (rate > RATES.at(-1)!) break;
+              continue;
+            }
+            if (!limit) best = rate;
           }
-          progress(`${path.label}: saturation, ${SATURATION_COUNT} as fast as possible`);
-          rows.push(await runLoad(ctx, { rate: Infinity, count: SATURATION_COUNT }));
+          saturation.push(
+            `| ${path.label} | ${best ? best : `< ${RATES[0]}`} | ${limit || "not reached"} |`,
+          );
           progress(`${path.label}: ${FANOUT_CLIENTS} web clients at ${FANOUT_RATE}/s`);
           await clients.grow(clientUrl, FANOUT_CLIENTS - 1);
+          // Each new client asks every gateway for its cache: let those replays pass first.
+          await new Promise((r) => setTimeout(r, 1000));
           try {
             rows.push(await runLoad(ctx, { rate: FANOUT_RATE, count: FANOUT_RATE * SECONDS }));
           } finally {
@@ -355,6 +376,13 @@ async function main() {
       `Deno ${Deno.version.deno}${QUICK ? " (--quick)" : ""}`,
   );
   printRows(rows);
+  if (saturation.length) {
+    console.log(
+      "\n| saturation (1 web client) | highest offered/s with <= 0.1% loss | what stopped it |",
+    );
+    console.log("|---|---|---|");
+    for (const r of saturation) console.log(r);
+  }
   if (rtts.length) {
     console.log(
       "\n| command round trip (LED toggle to confirmation) | samples | p50 ms | p99 ms | timeouts |",

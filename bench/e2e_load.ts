@@ -53,7 +53,7 @@ export async function waitForNodes(
     const missing = ids.filter((id) => !clients.has(id, endpoint));
     if (missing.length === 0) return;
     // Discovery messages can be lost under a start-up burst: ask the missing ones again.
-    if (nudge && performance.now() - lastNudge > 2000) {
+    if (nudge && performance.now() - lastNudge > 1000) {
       nudge(missing);
       lastNudge = performance.now();
     }
