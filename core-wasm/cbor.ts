@@ -95,14 +95,26 @@ function readU64(hi: number, lo: number): number | bigint {
   return hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+// Short ASCII strings (map keys, node ids) repeat from message to message: a small cache keyed
+// by a hash of the bytes returns the same string without building it again.
+const CACHE_SLOTS = 4096;
+const cache: (string | undefined)[] = new Array(CACHE_SLOTS).fill(undefined);
+
 function text(off: number, len: number, ascii: boolean): string {
-  if (ascii && len < 24) {
-    // Short ASCII (most keys and values from nodes): cheaper than a TextDecoder call.
-    let s = "";
-    for (let i = off; i < off + len; i++) s += String.fromCharCode(src[i]);
-    return s;
+  if (!ascii || len > 32) return utf8.decode(src.subarray(off, off + len));
+  const end = off + len;
+  let h = len;
+  for (let i = off; i < end; i++) h = (Math.imul(h, 31) + src[i]) | 0;
+  const slot = h & (CACHE_SLOTS - 1);
+  const hit = cache[slot];
+  if (hit !== undefined && hit.length === len) {
+    let i = 0;
+    while (i < len && hit.charCodeAt(i) === src[off + i]) i++;
+    if (i === len) return hit;
   }
-  return utf8.decode(src.subarray(off, off + len));
+  const s = String.fromCharCode.apply(null, src.subarray(off, end) as unknown as number[]);
+  cache[slot] = s;
+  return s;
 }
 
 function bigFromBytes(b: Uint8Array): bigint {
@@ -242,7 +254,7 @@ export function cborToJson(bytes: Uint8Array, opts?: CborLimits): string {
 /**
  * The CBOR of a JSON text, inside WASM, with preferred serialization: equal to
  * encodeCbor(JSON.parse(json)) except that integers without fraction or exponent keep all 64
- * bits. Throws CoreError on malformed JSON.
+ * bits. Throws CoreError on malformed JSON. The result is a view like encodeCbor's.
  */
 export function jsonToCbor(json: string, opts?: CborLimits): Uint8Array {
   const max = Math.min(opts?.maxLength ?? CBOR_MAX_INPUT, CBOR_MAX_INPUT);
@@ -252,7 +264,28 @@ export function jsonToCbor(json: string, opts?: CborLimits): Uint8Array {
   if (read < json.length) throw new CoreError("too_long", max);
   const n = wasm.cbor_from_json(written, depthOf(opts));
   if (n < 0) throw coreError(n);
-  return u8.slice(OUT, OUT + n);
+  return own(u8.subarray(OUT, OUT + n));
+}
+
+// Results are carved out of 64 KiB slabs that are never reused (a slab is dropped once full and
+// lives on only through the views into it): a fresh ArrayBuffer per small result costs ~10x
+// more in Deno than a view. Large results get their own buffer.
+const SLAB = 64 * 1024;
+let slab = new Uint8Array(SLAB);
+let slabPos = 0;
+
+/** A copy of `bytes` that no later call overwrites. */
+function own(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n > SLAB >> 3) return bytes.slice();
+  if (slabPos + n > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabPos = 0;
+  }
+  slab.set(bytes, slabPos);
+  const out = slab.subarray(slabPos, slabPos + n);
+  slabPos += (n + 7) & ~7; // keep views 8-byte aligned
+  return out;
 }
 
 // ---------------------------------------------------------------- encode (values -> bytes)
@@ -470,9 +503,11 @@ function enc(v: unknown, depth: number): void {
  * integers, other numbers as the shortest float that holds them exactly (NaN as f97e00),
  * bigints as 64-bit integers or bignum tags 2/3 beyond. Encodes arrays, Uint8Array, Map, plain
  * objects (own enumerable string keys), CborTag, CborSimple, strings, booleans, null, undefined.
+ * The result is a view that no later call overwrites; small results share an ArrayBuffer, so
+ * use `.slice()` where an exactly sized buffer is needed.
  */
 export function encodeCbor(value: unknown): Uint8Array {
   p = 0;
   enc(value, 0);
-  return buf.slice(0, p);
+  return own(buf.subarray(0, p));
 }

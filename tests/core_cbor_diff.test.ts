@@ -155,3 +155,14 @@ Deno.test("short decimals and exact binary fractions print like JavaScript (fast
     }
   }
 });
+
+Deno.test("results of encodeCbor and jsonToCbor stay intact across later calls", () => {
+  const g = new Gen(prng(10));
+  const kept: [Uint8Array, string][] = [];
+  for (let i = 0; i < 5000; i++) {
+    const v = g.value();
+    const bytes = i % 2 ? encodeCbor(v) : jsonToCbor(refJson(v));
+    kept.push([bytes, hex(bytes)]);
+  }
+  for (const [bytes, h] of kept) equal(hex(bytes), h);
+});
