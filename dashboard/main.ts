@@ -50,9 +50,11 @@ if (import.meta.main) {
     title: values.title,
   });
   const log = createLogger("dashboard");
-  Deno.addSignalListener("SIGINT", async () => {
+  const stop = async () => {
     log.info("stopping");
     await dashboard.close();
     Deno.exit(0);
-  });
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
 }
