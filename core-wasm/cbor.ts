@@ -88,7 +88,8 @@ const K_ARRAY = 7, K_MAP = 8, K_TAG = 9, K_SIMPLE = 10, K_FLOAT = 11, ASCII_FLAG
 const TWO32 = 4294967296;
 
 const utf8 = new TextDecoder();
-let src: Uint8Array = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+let src: Uint8Array = EMPTY;
 let t = 0; // current tape entry, as an i32 index
 
 function readU64(hi: number, lo: number): number | bigint {
@@ -236,7 +237,7 @@ export function decodeCbor(bytes: Uint8Array, opts?: CborLimits): unknown {
   try {
     return build();
   } finally {
-    src = new Uint8Array(0);
+    src = EMPTY; // do not keep the caller's bytes alive
   }
 }
 

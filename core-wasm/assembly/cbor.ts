@@ -34,7 +34,7 @@ import {
   validUtf8,
 } from "./cbor_common";
 
-export { cbor_json_high, cbor_to_json } from "./cbor_tojson";
+export { cbor_to_json } from "./cbor_tojson";
 export { cbor_from_json } from "./json_tocbor";
 
 export function cbor_in(): usize {

@@ -27,7 +27,6 @@ import {
   OUT,
   pos,
   room,
-  sawHigh,
   TOO_DEEP,
   TOO_LONG,
   TRUNCATED,
@@ -60,8 +59,6 @@ let enc: i32 = ENC_B64URL;
 // Streaming base64 state, so the chunks of an indefinite byte string encode as one string.
 let carry: u32 = 0;
 let carryN: i32 = 0;
-// Whether any byte >= 0x80 went to OUT (the binding picks its string decoder from it).
-let outHigh: bool = false;
 
 // @ts-ignore: decorator
 @inline function put(c: i32): void {
@@ -319,7 +316,6 @@ function strBody(major: i32, len: u64, start: usize): bool {
   pos += n;
   if (major == 3) {
     if (!validUtf8(p, p + n)) return false;
-    if (sawHigh) outHigh = true;
     return textOut(p, n);
   }
   return bytesOut(p, n);
@@ -485,11 +481,6 @@ function pair(depth: i32): bool {
   return json(depth);
 }
 
-/** Whether the last cbor_to_json output holds any byte >= 0x80. */
-export function cbor_json_high(): bool {
-  return outHigh;
-}
-
 /**
  * Transcodes the CBOR item in IN[0, len) to JSON in OUT. Returns the JSON length in bytes, or
  * -kind with the byte offset in cbor_err_at().
@@ -499,7 +490,6 @@ export function cbor_to_json(len: i32, depth: i32): i32 {
   enc = ENC_B64URL;
   carry = 0;
   carryN = 0;
-  outHigh = false;
   if (!json(0)) return -errKind;
   if (pos != end) {
     fail(INVALID, pos);
