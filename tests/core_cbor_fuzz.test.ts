@@ -211,6 +211,16 @@ Deno.test("hostile CBOR: nesting and size limits", () => {
   throws(() => decodeCbor(deep(200_000)), { kind: "too_deep" });
   deepEqual(decodeCbor(deep(3), { maxDepth: 2 }), [[0]]);
   throws(() => decodeCbor(deep(3), { maxDepth: 1 }), { kind: "too_deep", offset: 1 });
+  // The hard cap (1000) is reachable without exhausting the WASM stack.
+  const n = 1000;
+  equal(cborToJson(deep(n + 1), { maxDepth: 5000 }).length, 2 * n + 1);
+  equal((decodeCbor(deep(n + 1), { maxDepth: 1000 }) as unknown[]).length, 1);
+  throws(() => decodeCbor(deep(n + 2), { maxDepth: 5000 }), { kind: "too_deep", offset: 1000 });
+  equal(jsonToCbor("[".repeat(n) + "]".repeat(n), { maxDepth: 1000 }).length, n);
+  // encodeCbor stops on cycles instead of overflowing the stack.
+  const cyclic: unknown[] = [];
+  cyclic.push(cyclic);
+  throws(() => encodeCbor(cyclic), { kind: "too_deep" });
   // Tags nest too.
   throws(() => cborToJson(new Uint8Array(100).fill(0xc6)), { kind: "too_deep" });
   // Caller's length limit and the hard ceiling.
