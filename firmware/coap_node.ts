@@ -16,7 +16,7 @@ import {
   uriOptions,
 } from "../core-wasm/mod.ts";
 import { createLogger } from "../common/log.ts";
-import { MessageLayer, type Reply } from "../gateway/coap/message_layer.ts";
+import { MessageLayer, rejectUnknownCritical, type Reply } from "../gateway/coap/message_layer.ts";
 import type { CoapParams } from "../gateway/coap/params.ts";
 import { type Peer, peerKey, UdpEndpoint } from "../gateway/coap/udp_endpoint.ts";
 import {
@@ -170,6 +170,8 @@ export class CoapNode implements SimNode {
 
   #serve(req: CoapMessage, peer: Peer): Reply {
     this.stats.served++;
+    const bad = rejectUnknownCritical(req);
+    if (bad) return bad;
     const path = getUriPath(req);
     if (path === ".well-known/core") {
       if (req.code !== CoapCode.GET) return { code: CoapCode.METHOD_NOT_ALLOWED };

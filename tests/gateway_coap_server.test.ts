@@ -80,6 +80,15 @@ Deno.test("pyaiot /alive and /server: exact codes and payloads", async () => {
     const wk = await ask(node, gw, { ...post(".well-known/core", ""), code: CoapCode.GET });
     assert.equal(wk.code, CoapCode.NOT_FOUND);
 
+    // An unknown critical option (here 9, odd): 4.02 Bad Option, RFC 7252 5.4.1.
+    const crit = post("alive", "alive:1234");
+    crit.options.push({ number: 9, value: enc("x") });
+    assert.equal((await ask(node, gw, crit)).code, CoapCode.BAD_OPTION);
+    // An unknown elective one (even) is ignored; libcoap's Uri-Port (7) is accepted.
+    const elective = post("alive", "alive:1234");
+    elective.options.push({ number: 2048, value: enc("x") }, { number: 7, value: encodeUint(gw) });
+    assert.equal((await ask(node, gw, elective)).code, CoapCode.CHANGED);
+
     // A NON request gets a NON response.
     const non = await ask(node, gw, post("alive", "alive:1234", CoapType.NON));
     assert.equal(non.type, CoapType.NON);

@@ -3,6 +3,7 @@
 // separate responses, empty ACKs, RST. It knows nothing of tokens or resources: requests go up to
 // one handler, responses to another (the exchanges layer), like aiocoap's message manager.
 import {
+  CoapCode,
   type CoapMessage,
   type CoapOptionValue,
   CoapType,
@@ -33,6 +34,20 @@ export type RequestHandler = (req: CoapMessage, peer: Peer) => Reply | Promise<R
 /** Returns true when the response belonged to a live exchange; false makes the layer send RST. */
 export type ResponseHandler = (res: CoapMessage, peer: Peer) => boolean;
 export type ResetHandler = (peer: Peer, messageId: number) => void;
+
+/** Critical options (odd numbers) a server built on this layer understands or safely ignores. */
+const KNOWN_CRITICAL = new Set([1, 3, 5, 7, 11, 15, 17, 23, 27, 35, 39]);
+
+/**
+ * RFC 7252 5.4.1: a request with an unrecognised critical option must be answered 4.02 Bad
+ * Option. Returns that reply, or null when every critical option is known.
+ */
+export function rejectUnknownCritical(req: CoapMessage): Reply | null {
+  for (const o of req.options) {
+    if (o.number & 1 && !KNOWN_CRITICAL.has(o.number)) return { code: CoapCode.BAD_OPTION };
+  }
+  return null;
+}
 
 export class CoapResetError extends Error {
   constructor(peer: Peer) {

@@ -2,7 +2,7 @@
 // Unlike pyaiot, nodes are keyed by uid, several nodes may share an address, and `reset:`
 // really resets. Pure functions over messages plus an address book; no sockets here.
 import { CoapCode, type CoapMessage, getUriPath, getUriQuery } from "../../core-wasm/mod.ts";
-import type { Reply } from "./message_layer.ts";
+import { rejectUnknownCritical, type Reply } from "./message_layer.ts";
 import type { Block1Assembler } from "./blockwise.ts";
 import { payloadText } from "./payload.ts";
 import type { Peer } from "./udp_endpoint.ts";
@@ -110,6 +110,8 @@ export class ServerRoutes {
   }
 
   handle(req: CoapMessage, peer: Peer): Reply {
+    const bad = rejectUnknownCritical(req);
+    if (bad) return bad;
     const path = getUriPath(req);
     if (path !== "alive" && path !== "server") return { code: CoapCode.NOT_FOUND };
     if (req.code !== CoapCode.POST) return { code: CoapCode.METHOD_NOT_ALLOWED };
