@@ -172,8 +172,8 @@ function number(): bool {
   return true;
 }
 
-// Significant digits kept by the exact slow path: a midpoint between two doubles has at most
-// 767 of them, so digits past 800 can only break a tie (they act as a sticky bit).
+// Significant digits kept by the exact slow path: a midpoint between two doubles has fewer than
+// 770 of them, so digits past 800 can only break a tie (they act as a sticky bit).
 const LONG_DIGITS: i32 = 800;
 
 // Decimal scan results: value = scanM * 10^scanE10 (+ something, when scanSticky).
