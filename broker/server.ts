@@ -116,7 +116,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     });
     if (!auth.ok) {
       metrics.authFailure("/gw", auth.reason);
-      log.warn("gateway refused", { remote, name: requested, reason: auth.reason });
+      log.warn("gateway refused", { remote, name: requested ?? "-", reason: auth.reason });
       return c.text(auth.body, 401);
     }
     let upgraded: { socket: WebSocket; response: Response };
