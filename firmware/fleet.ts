@@ -50,6 +50,12 @@ export interface FleetOptions {
   options: (id: string, index: number) => NodeOptions;
   /** How many nodes start at once. */
   batch?: number;
+  /**
+   * Pause between batches (default 0). Nodes announce themselves when they start (CoAP's
+   * `reset:` is a single NON datagram): thousands at once overflow a gateway's UDP receive
+   * buffer, so big fleets boot in waves, as a real deployment does.
+   */
+  pauseMs?: number;
   /** A node whose start() takes longer is stopped and counted as failed (default 15 s). */
   startTimeoutMs?: number;
   /** Called after every batch with the running totals. */
@@ -100,6 +106,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       else failures.push({ id: slice[j], error: r.reason });
     });
     opts.onProgress?.({ started: nodes.length, failed: failures.length, total: opts.ids.length });
+    if (opts.pauseMs && i + batch < opts.ids.length) {
+      await new Promise((r) => setTimeout(r, opts.pauseMs));
+    }
   }
   return {
     nodes,

@@ -23,6 +23,7 @@ const USAGE = `usage: deno task node <coap|mqtt|mqttsn|ws> [flags]
   --id ID              node id; a fleet uses ID-1 .. ID-N (default <protocol>-node)
   --count N            start N nodes in this process (default 1)
   --batch N            nodes started in parallel per batch (default 100)
+  --batch-pause MS     pause between batches (default 100: about 1000 nodes/s)
   --cbor               send values as CBOR instead of text/JSON
   --interval SECONDS   sensor push period (default 5, as RIOT)
   --name, --board, --mcu  resource values (default "Weather Sensor", native, native)
@@ -33,6 +34,7 @@ export interface NodeCliConfig {
   protocol: NodeProtocol;
   count: number;
   batch: number;
+  pauseMs: number;
   ids: string[];
   options: (id: string) => NodeOptions;
 }
@@ -60,6 +62,7 @@ export function parseNodeArgs(args: string[]): NodeCliConfig & { debug: boolean;
         id: { type: "string" },
         count: { type: "string" },
         batch: { type: "string" },
+        "batch-pause": { type: "string" },
         cbor: { type: "boolean", default: false },
         interval: { type: "string" },
         name: { type: "string" },
@@ -82,6 +85,10 @@ export function parseNodeArgs(args: string[]): NodeCliConfig & { debug: boolean;
   }
   const count = positiveInt("count", v.count, 1);
   const batch = positiveInt("batch", v.batch, 100);
+  const pauseMs = v["batch-pause"] === undefined ? 100 : Number(v["batch-pause"]);
+  if (!Number.isFinite(pauseMs) || pauseMs < 0) {
+    throw new UsageError("--batch-pause must be milliseconds >= 0");
+  }
   const gatewayPort = positiveInt(
     "gateway-port",
     v["gateway-port"],
@@ -102,6 +109,7 @@ export function parseNodeArgs(args: string[]): NodeCliConfig & { debug: boolean;
     protocol,
     count,
     batch,
+    pauseMs,
     ids,
     debug: v.debug,
     help,
@@ -153,6 +161,7 @@ async function main(args: string[]): Promise<number> {
       ids: cfg.ids,
       options: cfg.options,
       batch: cfg.batch,
+      pauseMs: cfg.pauseMs,
       onProgress: showProgress
         ? (p) => log.info("starting", { started: p.started, failed: p.failed, total: p.total })
         : undefined,

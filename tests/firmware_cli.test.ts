@@ -34,11 +34,17 @@ Deno.test("node CLI: fleet ids derive from --id, one node keeps the id as given"
   equal(o.mqttUrl, "mqtt://127.0.0.1:1999");
   equal(parseNodeArgs(["coap"]).options("x").gatewayPort, 5683);
   equal(parseNodeArgs(["mqttsn", "--interval", "0.5"]).options("x").intervalMs, 500);
+  equal(parseNodeArgs(["ws"]).pauseMs, 100);
+  equal(parseNodeArgs(["ws", "--batch-pause", "0"]).pauseMs, 0);
 });
 
 Deno.test("node CLI: bad arguments are usage errors", () => {
   for (
     const args of [[], ["zigbee"], ["coap", "ws"], ["coap", "--count", "0"], ["ws", "--bogus"], [
+      "ws",
+      "--batch-pause",
+      "soon",
+    ], [
       "coap",
       "--interval",
       "-1",
