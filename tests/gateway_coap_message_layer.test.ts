@@ -265,6 +265,17 @@ Deno.test("exchanges match responses by token: piggy-backed and separate", async
     const ack = (await s.peer.next((m) => m.messageId === 4000)).msg;
     assert.equal(ack.type, CoapType.ACK, "separate response acknowledged");
     assert.equal(ex.openCount, 0);
+    // A confirmable request whose exchange times out stops being retransmitted.
+    const before = s.peer.log.length;
+    const gaveUp = ex.request(s.to, {
+      code: CoapCode.GET,
+      options: uriOptions("d"),
+      timeoutMs: 100,
+    });
+    await assert.rejects(gaveUp, CoapTimeoutError);
+    await sleep(600); // past the 200 ms retransmission timeout and its doubling
+    assert.equal(s.peer.log.length, before + 1, "sent once, never retransmitted");
+    assert.equal(s.layer.pendingCount, 0);
     // A request nobody answers ends with a timeout, not a hang.
     const lost = ex.request(s.to, {
       code: CoapCode.GET,

@@ -67,9 +67,11 @@ export class Exchanges {
     const key = tokenKey(peer, token);
     this.stats.requests++;
     return new Promise<CoapMessage>((resolve, reject) => {
+      const abort = new AbortController();
       const finish = () => {
         clearTimeout(timer);
         this.#open.delete(key);
+        abort.abort();
       };
       const timer = setTimeout(() => {
         finish();
@@ -87,7 +89,7 @@ export class Exchanges {
           reject(err);
         },
       });
-      this.#send(peer, token, spec).catch((err) => {
+      this.#send(peer, token, spec, abort.signal).catch((err) => {
         finish();
         reject(err);
       });
@@ -121,7 +123,12 @@ export class Exchanges {
     for (const o of open) o.fail?.(new Error("exchanges closed"));
   }
 
-  async #send(peer: Peer, token: Uint8Array, spec: RequestSpec): Promise<void> {
+  async #send(
+    peer: Peer,
+    token: Uint8Array,
+    spec: RequestSpec,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const msg = {
       code: spec.code,
       token,
@@ -133,7 +140,7 @@ export class Exchanges {
       return;
     }
     // Resolves on the ACK; a piggy-backed response has already reached #dispatch by then.
-    await this.#layer.sendCon(msg, peer);
+    await this.#layer.sendCon(msg, peer, signal);
   }
 
   #dispatch(res: CoapMessage, peer: Peer): boolean {

@@ -152,11 +152,16 @@ export class MessageLayer {
    * Resolves with the ACK (empty, or carrying a piggy-backed response); rejects with
    * CoapResetError or, after MAX_RETRANSMIT retransmissions, CoapTimeoutError.
    */
-  sendCon(msg: Omit<CoapMessage, "type" | "messageId">, peer: Peer): Promise<CoapMessage> {
+  sendCon(
+    msg: Omit<CoapMessage, "type" | "messageId">,
+    peer: Peer,
+    signal?: AbortSignal,
+  ): Promise<CoapMessage> {
     const messageId = this.nextMessageId();
     const bytes = encodeCoap({ ...msg, type: CoapType.CON, messageId });
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(new Error("message layer closed"));
+      if (signal?.aborted) return reject(new Error("aborted"));
       const { ackTimeoutMs, ackRandomFactor } = this.params;
       const p: Pending = {
         bytes,
@@ -171,6 +176,13 @@ export class MessageLayer {
       this.#pending.set(key, p);
       this.#transport.send(bytes, peer);
       p.timer = setTimeout(() => this.#retransmit(key), p.timeoutMs);
+      // The exchange is over (answered separately, or given up): stop retransmitting.
+      signal?.addEventListener("abort", () => {
+        if (this.#pending.get(key) !== p) return;
+        this.#pending.delete(key);
+        clearTimeout(p.timer);
+        reject(new Error("aborted"));
+      }, { once: true });
     });
   }
 
