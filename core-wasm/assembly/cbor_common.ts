@@ -118,10 +118,43 @@ export function head(): bool {
   return load<u8>(pos) == 0xff;
 }
 
+/**
+ * Length of the valid multi-byte UTF-8 sequence at p (lead byte >= 0x80) within [p, e), or 0
+ * (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF).
+ */
+export function utf8Seq(p: usize, e: usize): usize {
+  const c = <u32>load<u8>(p);
+  if (c < 0xc2) return 0;
+  if (c < 0xe0) {
+    if (p + 2 > e || (<u32>load<u8>(p + 1) & 0xc0) != 0x80) return 0;
+    return 2;
+  }
+  if (c < 0xf0) {
+    if (p + 3 > e) return 0;
+    const b1 = <u32>load<u8>(p + 1);
+    const lo: u32 = c == 0xe0 ? 0xa0 : 0x80;
+    const hi: u32 = c == 0xed ? 0x9f : 0xbf;
+    if (b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80) return 0;
+    return 3;
+  }
+  if (c < 0xf5) {
+    if (p + 4 > e) return 0;
+    const b1 = <u32>load<u8>(p + 1);
+    const lo: u32 = c == 0xf0 ? 0x90 : 0x80;
+    const hi: u32 = c == 0xf4 ? 0x8f : 0xbf;
+    if (
+      b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80 ||
+      (<u32>load<u8>(p + 3) & 0xc0) != 0x80
+    ) return 0;
+    return 4;
+  }
+  return 0;
+}
+
 // Set by validUtf8: whether the last validated run had any byte >= 0x80.
 export let sawHigh: bool = false;
 
-/** Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) in [p, e). */
+/** Validates UTF-8 in [p, e); records BAD_UTF8 at the first bad sequence. */
 export function validUtf8(p: usize, e: usize): bool {
   sawHigh = false;
   while (p < e) {
@@ -130,40 +163,14 @@ export function validUtf8(p: usize, e: usize): bool {
       p += 8;
       continue;
     }
-    const c = <u32>load<u8>(p);
-    if (c < 0x80) {
+    if (load<u8>(p) < 0x80) {
       p++;
       continue;
     }
     sawHigh = true;
-    if (c < 0xc2) return fail(BAD_UTF8, p);
-    if (c < 0xe0) {
-      if (p + 2 > e || (<u32>load<u8>(p + 1) & 0xc0) != 0x80) return fail(BAD_UTF8, p);
-      p += 2;
-      continue;
-    }
-    if (c < 0xf0) {
-      if (p + 3 > e) return fail(BAD_UTF8, p);
-      const b1 = <u32>load<u8>(p + 1);
-      const lo: u32 = c == 0xe0 ? 0xa0 : 0x80;
-      const hi: u32 = c == 0xed ? 0x9f : 0xbf;
-      if (b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80) return fail(BAD_UTF8, p);
-      p += 3;
-      continue;
-    }
-    if (c < 0xf5) {
-      if (p + 4 > e) return fail(BAD_UTF8, p);
-      const b1 = <u32>load<u8>(p + 1);
-      const lo: u32 = c == 0xf0 ? 0x90 : 0x80;
-      const hi: u32 = c == 0xf4 ? 0x8f : 0xbf;
-      if (
-        b1 < lo || b1 > hi || (<u32>load<u8>(p + 2) & 0xc0) != 0x80 ||
-        (<u32>load<u8>(p + 3) & 0xc0) != 0x80
-      ) return fail(BAD_UTF8, p);
-      p += 4;
-      continue;
-    }
-    return fail(BAD_UTF8, p);
+    const n = utf8Seq(p, e);
+    if (!n) return fail(BAD_UTF8, p);
+    p += n;
   }
   return true;
 }

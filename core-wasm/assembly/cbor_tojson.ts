@@ -10,6 +10,7 @@
 // Integers print exactly (all 64 bits); floats print like JavaScript's Number#toString (Ryu).
 import { digits32, DIGITS2, put32, writeDouble } from "./cbor_ryu";
 import {
+  BAD_UTF8,
   begin,
   end,
   errKind,
@@ -30,7 +31,7 @@ import {
   TOO_DEEP,
   TOO_LONG,
   TRUNCATED,
-  validUtf8,
+  utf8Seq,
 } from "./cbor_common";
 
 // deno-fmt-ignore
@@ -126,18 +127,21 @@ function writeF64(v: f64): void {
   o += writeDouble(o, v);
 }
 
-/** Text content with JSON escapes; the bytes are valid UTF-8 already. */
+/**
+ * Text content with JSON escapes, validating UTF-8 on the way (one pass: the same checks and
+ * error offsets as validUtf8).
+ */
 function textOut(p: usize, n: usize): bool {
   if (!room(n)) return false;
   const e = p + n;
   while (p < e) {
     if (p + 8 <= e) {
-      // Eight bytes at a time when none is a control character, '"' or '\'.
+      // Eight bytes at a time when all are ASCII and none is a control character, '"' or '\'.
       const w = load<u64>(p);
       const ctl = (w - 0x2020202020202020) & ~w;
       const q = w ^ 0x2222222222222222;
       const b = w ^ 0x5c5c5c5c5c5c5c5c;
-      const hit = (ctl | ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b)) &
+      const hit = (w | ctl | ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b)) &
         0x8080808080808080;
       if (hit == 0) {
         store<u64>(o, w);
@@ -147,6 +151,14 @@ function textOut(p: usize, n: usize): bool {
       }
     }
     const c = <i32>load<u8>(p);
+    if (c >= 0x80) {
+      const len = utf8Seq(p, e);
+      if (!len) return fail(BAD_UTF8, p);
+      for (let i: usize = 0; i < len; i++) store<u8>(o + i, load<u8>(p + i));
+      o += len;
+      p += len;
+      continue;
+    }
     p++;
     if (c >= 0x20 && c != 0x22 && c != 0x5c) {
       put(c);
@@ -314,11 +326,7 @@ function strBody(major: i32, len: u64, start: usize): bool {
   const n = <usize>len;
   const p = pos;
   pos += n;
-  if (major == 3) {
-    if (!validUtf8(p, p + n)) return false;
-    return textOut(p, n);
-  }
-  return bytesOut(p, n);
+  return major == 3 ? textOut(p, n) : bytesOut(p, n);
 }
 
 function json(depth: i32): bool {
@@ -465,7 +473,21 @@ function json(depth: i32): bool {
 /** One map entry: key (text as is, anything else as the string of its JSON text), ':', value. */
 function pair(depth: i32): bool {
   if (pos >= end) return fail(TRUNCATED, end);
-  if (load<u8>(pos) >> 5 == 3) {
+  const b = load<u8>(pos);
+  if (b >= 0x60 && b < 0x78) {
+    // Short definite text: the usual key, written without going through json().
+    const start = pos;
+    pos++;
+    const n = <usize>(b - 0x60);
+    if (n > end - pos) return fail(LENGTH_PAST_END, start);
+    if (!room(n + 4)) return false;
+    put(34);
+    const p = pos;
+    pos += n;
+    if (!textOut(p, n)) return false;
+    if (!room(2)) return false;
+    put(34);
+  } else if (b >> 5 == 3) {
     if (!json(depth)) return false;
   } else {
     if (!room(2)) return false;
