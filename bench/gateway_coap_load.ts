@@ -1,8 +1,8 @@
 // Load benchmark for one CoAP gateway: how many node updates per second it sustains with 1,000
 // and 10,000 simulated CoapNodes on loopback, and how much gateway heap each node costs.
 //
-//   deno run -A bench/gateway_coap_load.ts [--nodes 1000,10000] [--interval-ms 500]
-//                                         [--window-s 10] [--deadline-s 180]
+//   deno run -A --v8-flags=--expose-gc bench/gateway_coap_load.ts [--nodes 1000,10000]
+//       [--interval-ms 250,5000] [--window-s 10] [--deadline-s 180]
 //
 // The gateway (with a real broker it forwards to) runs in this process; the node fleet runs in a
 // child process (this same file with --fleet), so the generator does not steal the gateway's
@@ -18,7 +18,8 @@ const args = parseArgs({
   args: Deno.args,
   options: {
     nodes: { type: "string", default: "1000,10000" },
-    "interval-ms": { type: "string", default: "500" },
+    // One period per entry of --nodes (or one for all): each node notifies 3 sensors per period.
+    "interval-ms": { type: "string", default: "250,5000" },
     "window-s": { type: "string", default: "10" },
     "deadline-s": { type: "string", default: "180" },
     fleet: { type: "string" },
@@ -45,7 +46,9 @@ if (args.broker) {
 } else if (args.fleet) {
   await runFleet(Number(args.fleet), Number(args["gateway-port"]), Number(args["interval-ms"]));
 } else {
-  for (const n of args.nodes.split(",").map(Number)) await measure(n);
+  const counts = args.nodes.split(",").map(Number);
+  const periods = args["interval-ms"].split(",").map(Number);
+  for (const [i, n] of counts.entries()) await measure(n, periods[Math.min(i, periods.length - 1)]);
 }
 
 /** Child process: N CoapNodes posting to the gateway; prints "ready" when all are started. */
@@ -113,8 +116,7 @@ async function child(flags: string[], stdin?: string) {
   };
 }
 
-async function measure(count: number): Promise<void> {
-  const intervalMs = Number(args["interval-ms"]);
+async function measure(count: number, intervalMs: number): Promise<void> {
   const windowS = Number(args["window-s"]);
   const deadline = Date.now() + Number(args["deadline-s"]) * 1000;
   const keys = generateKeys();
