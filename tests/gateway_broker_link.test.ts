@@ -35,6 +35,14 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
   }
 }
 
+async function untilAsync(cond: () => Promise<boolean>, what: string, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 Deno.test("broker link: announce, replay to a late client, and route its write back", async () => {
   const keys = generateKeys();
   const broker = await startBroker({ host: "127.0.0.1", port: 0, keys });
@@ -51,6 +59,12 @@ Deno.test("broker link: announce, replay to a late client, and route its write b
     await until(() => gw.link.connected, "gateway connection");
     gw.registry.seen("n1", "addr", { ip: "127.0.0.1", protocol: "CoAP" });
     gw.registry.setValue("n1", "temperature", "21.5°C", { rt: "temperature", if: "core.s" });
+    // Let the broker take in the live announcement first, so what the client gets is the replay.
+    await untilAsync(async () => {
+      const res = await fetch(`${broker.url}/api/nodes/n1`);
+      const body = await res.text();
+      return res.ok && body.includes("temperature");
+    }, "broker to learn the node");
 
     const client = await webClient(broker.port);
     await until(() => client.frames.some((f) => f.endpoint === "temperature"), "cache replay");
