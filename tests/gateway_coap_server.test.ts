@@ -217,3 +217,22 @@ Deno.test("hostile datagrams and a flood from one source leave the gateway servi
     await s.close();
   }
 });
+
+Deno.test("a node listing hundreds of resources gets only the first 64 read", async () => {
+  const s = await startStack();
+  const node = new RawPeer();
+  const many: Record<string, [number, string]> = {};
+  for (let i = 0; i < 200; i++) many[`r${i}`] = [CoapCode.CONTENT, String(i)];
+  node.autoReply = scriptedNode(many);
+  try {
+    await ask(node, s.gateway.port, post("alive", "alive:greedy"));
+    await waitFor(() => s.gateway.registry.get("greedy")?.resources.has("r63") === true, "r63");
+    await sleep(200);
+    const rec = s.gateway.registry.get("greedy")!;
+    assert.equal(rec.resources.size, 2 + 64, "ip, protocol and 64 resources");
+    assert.ok(!node.log.some((r) => getUriPath(r.msg) === "r64"));
+  } finally {
+    await node.close();
+    await s.close();
+  }
+});

@@ -7,6 +7,7 @@ import {
   type CoapMessage,
   getContentFormat,
   type Link,
+  MAX_LINK_FORMAT_LENGTH,
   parseLinkFormat,
   uriOptions,
 } from "../../core-wasm/mod.ts";
@@ -84,13 +85,18 @@ export function forwardValue(
   return true;
 }
 
+/** A node listing more resources than this gets only the first ones read (hostile nodes). */
+export const MAX_RESOURCES_PER_NODE = 64;
+/** Bodies above this are refused: a value is a reading, not a download. */
+const MAX_VALUE_BYTES = 16 * 1024;
+
 /** Runs discovery; throws when the node's link list cannot be had. Returns what it found. */
 export async function discover(peer: Peer, ctx: DiscoveryContext): Promise<DiscoveredResource[]> {
   const res = await requestBlockwise(ctx.exchanges, peer, {
     code: CoapCode.GET,
     options: uriOptions(".well-known/core"),
     timeoutMs: ctx.timeoutMs,
-  });
+  }, { maxBodyBytes: MAX_LINK_FORMAT_LENGTH });
   if (res.code !== CoapCode.CONTENT) {
     throw new Error(
       `/.well-known/core answered ${res.code >> 5}.${String(res.code & 31).padStart(2, "0")}`,
@@ -98,7 +104,7 @@ export async function discover(peer: Peer, ctx: DiscoveryContext): Promise<Disco
   }
   const text = payloadText(res.payload);
   if (text === null) throw new Error("/.well-known/core is not UTF-8");
-  const resources = resourcesFromLinks(parseLinkFormat(text));
+  const resources = resourcesFromLinks(parseLinkFormat(text)).slice(0, MAX_RESOURCES_PER_NODE);
   log.debug("discovered", { peer: peerKey(peer), resources: resources.map((r) => r.endpoint) });
   // One at a time, in the node's order, as pyaiot does: constrained nodes have few buffers.
   for (const r of resources) {
@@ -111,7 +117,7 @@ export async function discover(peer: Peer, ctx: DiscoveryContext): Promise<Disco
         code: CoapCode.GET,
         options: uriOptions(r.endpoint),
         timeoutMs: ctx.timeoutMs,
-      });
+      }, { maxBodyBytes: MAX_VALUE_BYTES });
       forwardValue(value, r, ctx.onValue);
     } catch (err) {
       log.debug("resource read failed", { peer: peerKey(peer), endpoint: r.endpoint, err });
