@@ -125,6 +125,10 @@ Deno.test("broker link: re-announces every node after the broker restarts", asyn
     broker = await startBroker({ host: "127.0.0.1", port, keys });
     await until(() => gw.link.connected, "reconnection", 10_000);
     ok(gw.link.stats.connects >= 2);
+    await untilAsync(async () => {
+      const body = await (await fetch(`${broker.url}/api/nodes/n1`)).text();
+      return body.includes("22.0");
+    }, "broker to learn the re-announced node");
     const client = await webClient(port);
     await until(() => client.frames.some((f) => f.endpoint === "temperature"), "replay");
     const temps = client.frames.filter((f) => f.endpoint === "temperature").map((f) => f.data);
