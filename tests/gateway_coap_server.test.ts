@@ -191,7 +191,7 @@ Deno.test("discovery forwards only 2.05 values; reset really resets and rediscov
 });
 
 Deno.test("hostile datagrams and a flood from one source leave the gateway serving", async () => {
-  const s = await startStack({ rateLimit: { perSecond: 50, burst: 50 } });
+  const s = await startStack({ rateLimit: { perSecond: 50, burst: 50 }, maxNodes: 1 });
   const flood = new RawPeer(), good = new RawPeer();
   good.autoReply = scriptedNode({});
   try {
@@ -211,6 +211,12 @@ Deno.test("hostile datagrams and a flood from one source leave the gateway servi
     assert.ok(st.udp.rateLimited > 0, "the flood was rate limited");
     assert.ok(st.messages.malformed > 0, "malformed datagrams counted");
     assert.equal(s.gateway.registry.size, 1);
+    // Full: a new uid is refused with 5.03, a known one still refreshes.
+    const full = await ask(good, gw, post("alive", "alive:one-too-many"));
+    assert.equal(full.code, CoapCode.SERVICE_UNAVAILABLE);
+    assert.equal((await ask(good, gw, post("alive", "alive:good"))).code, CoapCode.CHANGED);
+    assert.equal(s.gateway.registry.size, 1);
+    assert.equal(s.gateway.stats().refusedNodes, 1);
   } finally {
     await flood.close();
     await good.close();

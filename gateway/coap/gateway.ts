@@ -38,6 +38,8 @@ export interface CoapGatewayOptions extends GatewayBaseOptions {
   /** Observe tuning: slack after Max-Age before re-registering, and the retry period. */
   observeSlackMs?: number;
   observeRetryMs?: number;
+  /** Nodes this gateway accepts; further uids are answered 5.03 (default 100,000). */
+  maxNodes?: number;
   /** Nodes discovered at the same time; the others wait their turn (default 32). */
   maxConcurrentDiscoveries?: number;
 }
@@ -62,6 +64,7 @@ export interface CoapGatewayStats {
   discoveries: number;
   discoveryFailures: number;
   discoveriesQueued: number;
+  refusedNodes: number;
 }
 
 export interface RunningCoapGateway extends RunningGateway {
@@ -78,7 +81,8 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
   const exchanges = new Exchanges(layer, { timeoutMs: opts.requestTimeoutMs });
   const book = new AddressBook();
   const states = new Map<string, NodeState>();
-  const counters = { discoveries: 0, discoveryFailures: 0 };
+  const counters = { discoveries: 0, discoveryFailures: 0, refusedNodes: 0 };
+  const maxNodes = opts.maxNodes ?? 100_000;
   const nodePort = opts.nodePort ?? 5683;
   const discoveries = new TaskLimiter(opts.maxConcurrentDiscoveries ?? 32);
 
@@ -108,7 +112,11 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
     st.discovered = false;
   }
 
-  function alive(e: AliveEvent): void {
+  function alive(e: AliveEvent): boolean {
+    if (registry.size >= maxNodes && !registry.get(e.uid)) {
+      counters.refusedNodes++;
+      return false; // a flood of made-up uids must not grow the node list without bound
+    }
     const target = {
       hostname: e.source.hostname,
       port: e.port ?? (nodePort === "source" ? e.source.port : nodePort),
@@ -144,6 +152,7 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
     }
     st.target = target;
     if (!st.discovered && !st.discovering) runDiscovery(st);
+    return true;
   }
 
   function runDiscovery(st: NodeState): void {

@@ -90,7 +90,8 @@ export interface AliveEvent {
 export interface ServerRoutesOptions {
   book: AddressBook;
   blocks?: Block1Assembler;
-  onAlive: (e: AliveEvent) => void;
+  /** Returns false to refuse a node (the gateway is full): answered 5.03. */
+  onAlive: (e: AliveEvent) => boolean;
   onValue: (uid: string, resource: string, value: string) => void;
 }
 
@@ -135,8 +136,10 @@ export class ServerRoutes {
         return { code: CoapCode.BAD_REQUEST };
       }
       this.stats.alive++;
+      if (!this.#o.onAlive({ ...alive, source: peer, port: portQuery(req) })) {
+        return { code: CoapCode.SERVICE_UNAVAILABLE };
+      }
       this.#o.book.set(alive.uid, peer);
-      this.#o.onAlive({ ...alive, source: peer, port: portQuery(req) });
       return { code: CoapCode.CHANGED, payload: received };
     }
     const post = parseServerPost(text);
