@@ -11,9 +11,11 @@ import {
   waitFor,
   WebClient,
 } from "./gateway_mqtt_harness.ts";
+import { missing } from "./helpers/peers.ts";
 
 Deno.test({
   name: "mqtt gateway (mosquitto): discovery, values, writes both ways, bad payloads, timeout",
+  ignore: missing("mosquitto"),
   async fn() {
     const mosq = await startMosquitto();
     const broker = await startTestBroker();
@@ -181,7 +183,9 @@ Deno.test("mqtt gateway: an MQTT URL the client refuses rejects the start, nothi
   }
 });
 
-Deno.test("embedded MQTT broker: mosquitto_pub/_sub interoperate; a taken port rejects", async () => {
+Deno.test("embedded MQTT broker: mosquitto_pub/_sub interoperate; a taken port rejects", {
+  ignore: missing("mosquitto"),
+}, async () => {
   const aedes = await startEmbeddedMqttBroker({ port: 0 });
   try {
     const common = ["-h", "127.0.0.1", "-p", String(aedes.port), "-q", "1"];

@@ -6,6 +6,7 @@ import { startMqttGateway } from "../gateway/mqtt/gateway.ts";
 import { startEmbeddedMqttBroker } from "../gateway/mqtt/embedded_broker.ts";
 import { MqttNode } from "../firmware/mqtt_node.ts";
 import { startMosquitto, startTestBroker, waitFor, WebClient } from "./gateway_mqtt_harness.ts";
+import { missing } from "./helpers/peers.ts";
 
 interface Restartable {
   url: string;
@@ -59,7 +60,9 @@ async function scenario(mq: Restartable, label: string): Promise<void> {
   }
 }
 
-Deno.test("mqtt gateway: survives mosquitto being killed and restarted", async () => {
+Deno.test("mqtt gateway: survives mosquitto being killed and restarted", {
+  ignore: missing("mosquitto"),
+}, async () => {
   let mosq = await startMosquitto();
   const port = mosq.port;
   await scenario({
