@@ -176,7 +176,11 @@ function fmtMs(v: number): string {
   return Number.isNaN(v) ? "-" : v < 10 ? v.toFixed(2) : v.toFixed(1);
 }
 
-function printRows(rows: RunRow[]) {
+function printHeader() {
+  console.log(
+    `## aiot end-to-end, ${Deno.build.os} ${navigator.hardwareConcurrency} cores, ` +
+      `Deno ${Deno.version.deno}${QUICK ? " (--quick)" : ""}`,
+  );
   console.log(
     "\n| path | clients | offered/s | sent | delivered | dropped (why) | p50 ms | p99 ms | p99.9 ms | CPU s per 10k delivered |",
   );
@@ -184,14 +188,16 @@ function printRows(rows: RunRow[]) {
   console.log(
     "| Eclipse Hono CoAP (published anchor, 6 vCPU + Kafka + MongoDB) | - | ~900 | - | - | - | - | 74 | - | - |",
   );
-  for (const r of rows) {
-    const cpu = Object.entries(r.cpuPer10k).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
-    console.log(
-      `| ${r.label} | ${r.clients} | ${r.offeredLabel} | ${r.sent} | ${r.delivered} | ` +
-        `${r.dropped}${r.why ? ` (${r.why})` : ""} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ` +
-        `${fmtMs(r.p999)} | ${cpu} |`,
-    );
-  }
+}
+
+/** Rows are printed as they are measured, so an interrupted run still shows what it got. */
+function printRow(r: RunRow) {
+  const cpu = Object.entries(r.cpuPer10k).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+  console.log(
+    `| ${r.label} | ${r.clients} | ${r.offeredLabel} | ${r.sent} | ${r.delivered} | ` +
+      `${r.dropped}${r.why ? ` (${r.why})` : ""} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ` +
+      `${fmtMs(r.p999)} | ${cpu} |`,
+  );
 }
 
 /** Broker memory held per idle web client: heap (+ external) and RSS deltas after GC. */
@@ -266,11 +272,11 @@ async function main() {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const keys = generateKeys();
+  printHeader();
   progress("starting broker");
   const broker = await startService("broker", keys);
   const brokerUrl = `ws://127.0.0.1:${broker.port}/gw`;
   const clientUrl = `ws://127.0.0.1:${broker.port}/ws`;
-  const rows: RunRow[] = [];
   const rtts: string[] = [];
   const saturation: string[] = [];
   const notes: string[] = [];
@@ -303,7 +309,7 @@ async function main() {
             if (rate > RATES.at(-1)! && best < RATES.at(-1)!) break;
             progress(`${path.label}: ${rate}/s for ${SECONDS} s`);
             const row = await runLoad(ctx, { rate, count: rate * SECONDS });
-            rows.push(row);
+            printRow(row);
             if (row.reached < rate * 0.95) {
               limit = "load generator limit";
               break;
@@ -323,7 +329,7 @@ async function main() {
           // Each new client asks every gateway for its cache: let those replays pass first.
           await new Promise((r) => setTimeout(r, 1000));
           try {
-            rows.push(await runLoad(ctx, { rate: FANOUT_RATE, count: FANOUT_RATE * SECONDS }));
+            printRow(await runLoad(ctx, { rate: FANOUT_RATE, count: FANOUT_RATE * SECONDS }));
           } finally {
             await clients.shrink(1);
           }
@@ -371,11 +377,6 @@ async function main() {
     await broker.stop();
   }
 
-  console.log(
-    `\n## aiot end-to-end, ${Deno.build.os} ${navigator.hardwareConcurrency} cores, ` +
-      `Deno ${Deno.version.deno}${QUICK ? " (--quick)" : ""}`,
-  );
-  printRows(rows);
   if (saturation.length) {
     console.log(
       "\n| saturation (1 web client) | highest offered/s with <= 0.1% loss | what stopped it |",

@@ -39,7 +39,11 @@ export interface LoadPath {
   close(): Promise<void>;
 }
 
-/** Waits for every id's `endpoint` at client 0, failing with how many are missing. */
+/**
+ * Waits for every id's `endpoint` at client 0, failing with how many are missing. When
+ * registration stalls (a discovery message lost under the start-up burst), `nudge` re-announces
+ * a bounded number of the missing nodes, so a large fleet is not re-flooded every round.
+ */
 export async function waitForNodes(
   clients: WebClients,
   ids: string[],
@@ -48,19 +52,28 @@ export async function waitForNodes(
   nudge?: (missing: string[]) => void,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  let lastNudge = performance.now();
+  let missing = ids;
+  let lastProgress = performance.now();
   while (performance.now() < deadline) {
-    const missing = ids.filter((id) => !clients.has(id, endpoint));
-    if (missing.length === 0) return;
-    // Discovery messages can be lost under a start-up burst: ask the missing ones again.
-    if (nudge && performance.now() - lastNudge > 1000) {
-      nudge(missing);
-      lastNudge = performance.now();
+    const still = missing.filter((id) => !clients.has(id, endpoint));
+    if (still.length === 0) return;
+    if (still.length < missing.length) lastProgress = performance.now();
+    missing = still;
+    if (nudge && performance.now() - lastProgress > 2000) {
+      nudge(missing.slice(0, 1000));
+      lastProgress = performance.now();
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const missing = ids.filter((id) => !clients.has(id, endpoint)).length;
-  throw new Error(`${missing} of ${ids.length} nodes not registered in ${timeoutMs} ms`);
+  throw new Error(`${missing.length} of ${ids.length} nodes not registered in ${timeoutMs} ms`);
+}
+
+/** Calls `announce` for every id in waves, so a big fleet boots like one, not like a flood. */
+export async function inWaves<T>(items: T[], announce: (item: T) => void, perWave = 500) {
+  for (let i = 0; i < items.length; i += perWave) {
+    for (const item of items.slice(i, i + perWave)) announce(item);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**
@@ -98,7 +111,7 @@ export class MqttLoad implements LoadPath {
     client.on("message", (topic, payload) => {
       const text = payload.toString();
       if (topic === "gateway/check") {
-        for (const id of ids) pub("node/check", { id });
+        void inWaves(ids, (id) => pub("node/check", { id }));
         return;
       }
       const [, id, a, b] = topic.split("/");
@@ -116,7 +129,7 @@ export class MqttLoad implements LoadPath {
     await client.subscribeAsync(["gateway/check", "gateway/+/discover", "gateway/+/led/set"], {
       qos: 1,
     });
-    for (const id of ids) pub("node/check", { id });
+    await inWaves(ids, (id) => pub("node/check", { id }));
     await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
       for (const id of missing) pub("node/check", { id });
     });
@@ -331,7 +344,7 @@ export class MqttSnLoad implements LoadPath {
       this.#nodes.push(...await Promise.all(ids.slice(i, i + 50).map((id) => this.#connect(id))));
     }
     const check = (n: SnNode) => this.#publish(n, "node/check", JSON.stringify({ id: n.id }), 1);
-    for (const n of this.#nodes) check(n);
+    await inWaves(this.#nodes, check);
     const byId = new Map(this.#nodes.map((n) => [n.id, n]));
     await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
       for (const id of missing) check(byId.get(id)!);
@@ -512,11 +525,8 @@ export class CoapLoad implements LoadPath {
       n.reader = this.#read(n);
       this.#nodes.push(n);
     }
-    // Announced in small bursts, as boards booting one after another.
-    for (let i = 0; i < this.#nodes.length; i += 100) {
-      for (const n of this.#nodes.slice(i, i + 100)) this.#alive(n);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    // Announced in waves, as boards booting one after another.
+    await inWaves(this.#nodes, (n) => this.#alive(n), 200);
     const byId = new Map(this.#nodes.map((n) => [n.id, n]));
     await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
       for (const id of missing) this.#alive(byId.get(id)!);
