@@ -42,7 +42,7 @@ export interface LoadPath {
 /**
  * Waits for every id's `endpoint` at client 0, failing with how many are missing. When
  * registration stalls (a discovery message lost under the start-up burst), `nudge` re-announces
- * a bounded number of the missing nodes, so a large fleet is not re-flooded every round.
+ * the missing nodes (in waves: see inWaves).
  */
 export async function waitForNodes(
   clients: WebClients,
@@ -60,7 +60,7 @@ export async function waitForNodes(
     if (still.length < missing.length) lastProgress = performance.now();
     missing = still;
     if (nudge && performance.now() - lastProgress > 2000) {
-      nudge(missing.slice(0, 1000));
+      nudge(missing);
       lastProgress = performance.now();
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -68,11 +68,14 @@ export async function waitForNodes(
   throw new Error(`${missing.length} of ${ids.length} nodes not registered in ${timeoutMs} ms`);
 }
 
-/** Calls `announce` for every id in waves, so a big fleet boots like one, not like a flood. */
-export async function inWaves<T>(items: T[], announce: (item: T) => void, perWave = 500) {
+/**
+ * Calls `announce` for every item in waves, so a big fleet boots like one, not like a flood: a
+ * UDP socket's default receive buffer (212 KiB) holds only about 270 small datagrams.
+ */
+export async function inWaves<T>(items: T[], announce: (item: T) => void, perWave = 100) {
   for (let i = 0; i < items.length; i += perWave) {
     for (const item of items.slice(i, i + perWave)) announce(item);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -131,7 +134,7 @@ export class MqttLoad implements LoadPath {
     });
     await inWaves(ids, (id) => pub("node/check", { id }));
     await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
-      for (const id of missing) pub("node/check", { id });
+      void inWaves(missing, (id) => pub("node/check", { id }));
     });
   }
 
@@ -347,7 +350,7 @@ export class MqttSnLoad implements LoadPath {
     await inWaves(this.#nodes, check);
     const byId = new Map(this.#nodes.map((n) => [n.id, n]));
     await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
-      for (const id of missing) check(byId.get(id)!);
+      void inWaves(missing, (id) => check(byId.get(id)!));
     });
   }
 
@@ -526,10 +529,10 @@ export class CoapLoad implements LoadPath {
       this.#nodes.push(n);
     }
     // Announced in waves, as boards booting one after another.
-    await inWaves(this.#nodes, (n) => this.#alive(n), 200);
+    await inWaves(this.#nodes, (n) => this.#alive(n));
     const byId = new Map(this.#nodes.map((n) => [n.id, n]));
     await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
-      for (const id of missing) this.#alive(byId.get(id)!);
+      void inWaves(missing, (id) => this.#alive(byId.get(id)!));
     });
     if (this.mode === "Observe") {
       // Discovery shows the value before the observation is confirmed: wait for all observers.
