@@ -7,7 +7,10 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { generateKeys, type Keys } from "../common/keys.ts";
 import { summarize, WebClients } from "./e2e_client.ts";
-import { CoapLoad, type LoadPath, MqttLoad, MqttSnLoad } from "./e2e_load.ts";
+import type { LoadPath } from "./e2e_load.ts";
+import { CoapLoad } from "./e2e_load_coap.ts";
+import { MqttLoad } from "./e2e_load_mqtt.ts";
+import { MqttSnLoad } from "./e2e_load_mqttsn.ts";
 import { type Memory, type ServiceProcess, startService } from "./e2e_proc.ts";
 import { runLoad, type RunRow } from "./e2e_run.ts";
 

@@ -3,7 +3,10 @@
 import { equal, ok } from "node:assert/strict";
 import { generateKeys } from "../common/keys.ts";
 import { WebClients } from "../bench/e2e_client.ts";
-import { CoapLoad, type LoadPath, MqttLoad, MqttSnLoad } from "../bench/e2e_load.ts";
+import type { LoadPath } from "../bench/e2e_load.ts";
+import { CoapLoad } from "../bench/e2e_load_coap.ts";
+import { MqttLoad } from "../bench/e2e_load_mqtt.ts";
+import { MqttSnLoad } from "../bench/e2e_load_mqttsn.ts";
 import { type ServiceProcess, startService } from "../bench/e2e_proc.ts";
 import { runLoad } from "../bench/e2e_run.ts";
 
