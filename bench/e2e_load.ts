@@ -20,32 +20,43 @@ export interface LoadPath {
 }
 
 /**
- * Waits for every id's `endpoint` at client 0, failing with how many are missing. When
- * registration stalls (a discovery message lost under the start-up burst), `nudge` re-announces
- * the missing nodes (in waves: see inWaves).
+ * Announces nodes with at most `window` of them waiting to be seen by web client 0 at once, as
+ * boards booting on a shared network; one not seen within `retryMs` is announced again (a lost
+ * datagram). The window keeps the gateway's UDP receive buffer (212 KiB by default, about 270
+ * small datagrams) from overflowing, while registering as fast as the gateway answers.
  */
-export async function waitForNodes(
+export async function registerWindowed(
   clients: WebClients,
   ids: string[],
   endpoint: string,
+  announce: (id: string) => void,
   timeoutMs: number,
-  nudge?: (missing: string[]) => void,
+  window = 64,
+  retryMs = 2000,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  let missing = ids;
-  let lastProgress = performance.now();
-  while (performance.now() < deadline) {
-    const still = missing.filter((id) => !clients.has(id, endpoint));
-    if (still.length === 0) return;
-    if (still.length < missing.length) lastProgress = performance.now();
-    missing = still;
-    if (nudge && performance.now() - lastProgress > 2000) {
-      nudge(missing);
-      lastProgress = performance.now();
+  const pending = new Map<string, number>();
+  let next = 0;
+  while (next < ids.length || pending.size > 0) {
+    const now = performance.now();
+    if (now > deadline) {
+      const missing = ids.length - next + pending.size;
+      throw new Error(`${missing} of ${ids.length} nodes not registered in ${timeoutMs} ms`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    for (const [id, at] of pending) {
+      if (clients.has(id, endpoint)) pending.delete(id);
+      else if (now - at > retryMs) {
+        announce(id);
+        pending.set(id, now);
+      }
+    }
+    while (pending.size < window && next < ids.length) {
+      const id = ids[next++];
+      announce(id);
+      pending.set(id, now);
+    }
+    await new Promise((r) => setTimeout(r, 2));
   }
-  throw new Error(`${missing.length} of ${ids.length} nodes not registered in ${timeoutMs} ms`);
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   uriOptions,
 } from "../core-wasm/mod.ts";
 import { STAMP_ENDPOINT, type WebClients } from "./e2e_client.ts";
-import { inWaves, type LoadPath, waitForNodes } from "./e2e_load.ts";
+import { type LoadPath, registerWindowed } from "./e2e_load.ts";
 
 const encoder = new TextEncoder();
 
@@ -172,12 +172,14 @@ export class CoapLoad implements LoadPath {
       n.reader = this.#read(n);
       this.#nodes.push(n);
     }
-    // Announced in waves, as boards booting one after another.
-    await inWaves(this.#nodes, (n) => this.#alive(n));
     const byId = new Map(this.#nodes.map((n) => [n.id, n]));
-    await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
-      void inWaves(missing, (id) => this.#alive(byId.get(id)!));
-    });
+    await registerWindowed(
+      clients,
+      ids,
+      STAMP_ENDPOINT,
+      (id) => this.#alive(byId.get(id)!),
+      timeoutMs,
+    );
     if (this.mode === "Observe") {
       // Discovery shows the value before the observation is confirmed: wait for all observers.
       const deadline = performance.now() + timeoutMs;

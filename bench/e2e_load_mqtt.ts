@@ -1,7 +1,7 @@
 // MQTT load path of the end-to-end benchmark (see e2e_load.ts).
 import mqtt, { type MqttClient } from "mqtt";
 import { STAMP_ENDPOINT, type WebClients } from "./e2e_client.ts";
-import { inWaves, type LoadPath, waitForNodes } from "./e2e_load.ts";
+import { inWaves, type LoadPath, registerWindowed } from "./e2e_load.ts";
 
 /**
  * MQTT nodes as firmware/mqtt_node.ts behaves (pyaiot's topics), many node ids on one MQTT
@@ -56,10 +56,13 @@ export class MqttLoad implements LoadPath {
     await client.subscribeAsync(["gateway/check", "gateway/+/discover", "gateway/+/led/set"], {
       qos: 1,
     });
-    await inWaves(ids, (id) => pub("node/check", { id }));
-    await waitForNodes(clients, ids, STAMP_ENDPOINT, timeoutMs, (missing) => {
-      void inWaves(missing, (id) => pub("node/check", { id }));
-    });
+    await registerWindowed(
+      clients,
+      ids,
+      STAMP_ENDPOINT,
+      (id) => pub("node/check", { id }),
+      timeoutMs,
+    );
   }
 
   send(index: number, value: string): void {

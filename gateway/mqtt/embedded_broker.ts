@@ -30,6 +30,9 @@ export async function startEmbeddedMqttBroker(
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    // Relayed messages are small and interactive (a LED toggle): no Nagle delay, as mosquitto's
+    // set_tcp_nodelay.
+    socket.setNoDelay(true);
     socket.on("close", () => sockets.delete(socket));
     // A client resetting its connection must not become an unhandled error event.
     socket.on("error", (err) => log.debug("client socket error", { err }));

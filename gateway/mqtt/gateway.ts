@@ -114,6 +114,9 @@ export async function startMqttGateway(opts: MqttGatewayOptions): Promise<Runnin
   let connects = 0;
   let outage = false;
   client.on("connect", () => {
+    // Commands and their confirmations are lone small packets: with Nagle's algorithm against
+    // the peer's delayed ACK each would wait ~40 ms. The stream is new on every reconnect.
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     connects++;
     outage = false;
     log.info(connects === 1 ? "connected to MQTT broker" : "reconnected to MQTT broker", {
