@@ -26,17 +26,7 @@ async function start(
 ): Promise<Service> {
   const keys = JSON.parse(Deno.env.get("AIOT_BENCH_KEYS") ?? "null") as Keys;
   const brokerUrl = String(v["broker-url"]);
-  // Link timers given explicitly: gateway/common.ts passes `aliveMs: undefined` through, which
-  // overrides BrokerLink's 30 s default and makes it send a keep-alive every ~1 ms.
-  const base = {
-    brokerUrl,
-    keys,
-    name: `bench-${role}`,
-    maxTimeS: 600,
-    aliveMs: 30_000,
-    minBackoffMs: 500,
-    maxBackoffMs: 15_000,
-  };
+  const base = { brokerUrl, keys, name: `bench-${role}`, maxTimeS: 600 };
   const gwStats = (gw: Record<string, any>) => () => ({
     nodes: gw.registry.size,
     link: gw.link.stats,

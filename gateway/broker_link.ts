@@ -36,6 +36,7 @@ export interface BrokerLinkOptions {
 
 export interface LinkStats {
   connects: number;
+  /** Frames sent, keep-alives included. */
   sent: number;
   received: number;
   dropped: number;
@@ -65,13 +66,16 @@ export class BrokerLink {
   #binaryRefused = false;
 
   constructor(opts: BrokerLinkOptions) {
+    // Options passed through as `undefined` (a flag not given) keep their defaults: spread alone
+    // would set them to undefined, and setInterval(fn, undefined) fires every millisecond.
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
     this.#opts = {
       aliveMs: 30_000,
       minBackoffMs: 500,
       maxBackoffMs: 15_000,
       maxBufferedBytes: 4 * 1024 * 1024,
       binary: false,
-      ...opts,
+      ...given as BrokerLinkOptions,
     };
   }
 
@@ -270,6 +274,7 @@ export class BrokerLink {
     if (!ws || !this.#open) return;
     try {
       ws.send(text);
+      this.stats.sent++;
     } catch { /* the close handler reconnects */ }
   }
 }

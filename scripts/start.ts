@@ -244,9 +244,7 @@ async function run(cfg: StartConfig, parts: Part[]): Promise<string> {
 
   const gatewayPorts: Partial<Record<NodeProtocol, number>> = {};
   let mqttUrl = cfg.mqttUrl;
-  // Link timers given explicitly: gateway/common.ts passes `aliveMs: undefined` through, which
-  // overrides BrokerLink's 30 s default and makes it send a keep-alive every ~1 ms.
-  const base = { brokerUrl, keys, aliveMs: 30_000, minBackoffMs: 500, maxBackoffMs: 15_000 };
+  const base = { brokerUrl, keys };
   if (cfg.protocols.coap) {
     const gw = await started(
       "CoAP gateway",

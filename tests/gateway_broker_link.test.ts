@@ -161,3 +161,30 @@ Deno.test("broker link: a wrong key never connects, and retries without crashing
     await broker.close();
   }
 });
+
+Deno.test("broker link: timer options left undefined keep their defaults (no keep-alive storm)", async () => {
+  const keys = generateKeys();
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, keys });
+  // As the CLI passes them when no flag is given.
+  const gw = startGatewayCore(
+    {
+      brokerUrl: `ws://127.0.0.1:${broker.port}/gw`,
+      keys,
+      aliveMs: undefined,
+      minBackoffMs: undefined,
+      maxBackoffMs: undefined,
+    },
+    "test",
+    () => {},
+  );
+  try {
+    await until(() => gw.link.connected, "gateway connection");
+    const before = gw.link.stats.sent;
+    await new Promise((r) => setTimeout(r, 300));
+    // With the 30 s default nothing is due; an undefined interval fires every millisecond.
+    ok(gw.link.stats.sent - before <= 1, `sent ${gw.link.stats.sent - before} frames in 300 ms`);
+  } finally {
+    await gw.close();
+    await broker.close();
+  }
+});
