@@ -47,7 +47,11 @@ export class CoapLoad implements LoadPath {
   #pendingCon = new Map<string, number>();
   #unacked = 0;
 
-  constructor(gatewayPort: number, readonly mode: CoapMode) {
+  /**
+   * `bindHost`: the loopback address the nodes' sockets bind. One address has only about 28k
+   * ephemeral ports, so fleets larger than that spread over 127.0.0.2, 127.0.0.3, ...
+   */
+  constructor(gatewayPort: number, readonly mode: CoapMode, readonly bindHost = "127.0.0.1") {
     this.label = mode === "Observe" ? "CoAP Observe (NON notifications)" : `CoAP ${mode} POST`;
     this.#gw = { transport: "udp", hostname: "127.0.0.1", port: gatewayPort };
   }
@@ -159,7 +163,7 @@ export class CoapLoad implements LoadPath {
 
   async setup(ids: string[], clients: WebClients, timeoutMs: number): Promise<void> {
     for (const id of ids) {
-      const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      const conn = Deno.listenDatagram({ transport: "udp", hostname: this.bindHost, port: 0 });
       const n: CoapSimNode = {
         id,
         conn,

@@ -28,7 +28,8 @@ export class MqttSnLoad implements LoadPath {
   /** Set-up requests sent again after 2 s without a reply (registration cost, not value loss). */
   #setupRetries = 0;
 
-  constructor(gatewayPort: number, readonly qos: 0 | 1) {
+  /** `bindHost`: as for CoapLoad, the loopback address the nodes' sockets bind. */
+  constructor(gatewayPort: number, readonly qos: 0 | 1, readonly bindHost = "127.0.0.1") {
     this.label = `MQTT-SN QoS ${qos}`;
     this.#gw = { transport: "udp", hostname: "127.0.0.1", port: gatewayPort };
   }
@@ -129,7 +130,7 @@ export class MqttSnLoad implements LoadPath {
   }
 
   async #connect(id: string): Promise<SnNode> {
-    const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const conn = Deno.listenDatagram({ transport: "udp", hostname: this.bindHost, port: 0 });
     const n: SnNode = {
       id,
       conn,

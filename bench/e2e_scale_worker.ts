@@ -1,8 +1,9 @@
 // One share of the nodes-per-gateway measurement, in a process of its own: CoAP and MQTT-SN
 // gateways tell nodes apart by UDP endpoint, so every simulated node holds a socket, and one
-// process may hold only so many (RLIMIT_NOFILE, often 20,000 or less).
+// process may hold only so many (RLIMIT_NOFILE, often 20,000 or less), and one loopback address
+// has only about 28k ephemeral ports: each worker binds its own address in 127.0.0.0/8.
 //
-//   deno run -A bench/e2e_scale_worker.ts <coap|mqttsn> <gateway port> <web client url> <prefix> <count>
+//   deno run -A bench/e2e_scale_worker.ts <coap|mqttsn> <gateway port> <web client url> <prefix> <count> <bind address>
 //
 // Registers `count` nodes named <prefix><i> and prints `registered <count> <seconds>` once its own
 // web client has seen each of them, then holds them until its stdin closes.
@@ -53,6 +54,7 @@ export async function holdUdpNodes(
           clientUrl,
           `${prefix}w${from / NODES_PER_WORKER}-`,
           String(count),
+          `127.0.0.${2 + from / NODES_PER_WORKER}`,
         ],
         stdin: "piped",
         stdout: "piped",
@@ -63,7 +65,8 @@ export async function holdUdpNodes(
       const m = /^registered (\d+) ([\d.]+)/.exec(line ?? "");
       if (!m) {
         const err = await new Response(child.stderr).text();
-        throw new Error(`scale worker: ${line ?? "no output"} ${err.trim().split("\n").at(-1)}`);
+        const why = err.trim().split("\n").filter((l) => !/^\s+at /.test(l)).slice(-3).join(" / ");
+        throw new Error(`scale worker ${workers.length}: ${line ?? "no output"}: ${why}`);
       }
       child.stderr.cancel();
       seconds += Number(m[2]);
@@ -88,11 +91,11 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string | n
 }
 
 async function main() {
-  const [protocol, port, clientUrl, prefix, count] = Deno.args;
+  const [protocol, port, clientUrl, prefix, count, bindHost] = Deno.args;
   const n = Number(count);
   const path: LoadPath = protocol === "coap"
-    ? new CoapLoad(Number(port), "NON")
-    : new MqttSnLoad(Number(port), 0);
+    ? new CoapLoad(Number(port), "NON", bindHost)
+    : new MqttSnLoad(Number(port), 0, bindHost);
   const clients = await WebClients.open(clientUrl, 1);
   const ids = Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
   const t0 = performance.now();

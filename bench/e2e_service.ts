@@ -44,6 +44,8 @@ async function start(
         gatewayRateLimit: UNLIMITED,
         rateLimit: UNLIMITED,
         maxFrameBytes: 1 << 20,
+        // Each scale worker's web client gets the whole cache replayed (~500 B per node).
+        clientBufferBytes: 256 << 20,
       });
       return {
         port: b.port,

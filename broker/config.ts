@@ -6,6 +6,7 @@ import { defaultKeyPath } from "../common/keys.ts";
 import type { RateLimit } from "./limits.ts";
 import { DEFAULT_CLIENT_RATE, DEFAULT_GATEWAY_RATE, DEFAULT_MAX_FRAME_BYTES } from "./limits.ts";
 import { DEFAULT_PORT, DEFAULT_TOKEN_MAX_AGE_S } from "./server.ts";
+import { DEFAULT_CLIENT_BUFFERED_BYTES } from "./relay.ts";
 
 export class ConfigError extends Error {}
 
@@ -21,6 +22,7 @@ export interface BrokerSettings {
   rateLimit: RateLimit;
   gatewayRateLimit: RateLimit;
   binary: boolean;
+  clientBufferBytes: number;
 }
 
 const STRING_KEYS = ["host", "key-file", "write-token", "tls-cert", "tls-key", "config"] as const;
@@ -32,6 +34,7 @@ const NUMBER_KEYS = [
   "rate-burst",
   "gateway-rate-limit",
   "gateway-rate-burst",
+  "client-buffer-bytes",
 ] as const;
 const BOOL_KEYS = ["debug", "no-binary"] as const;
 type Key = typeof STRING_KEYS[number] | typeof NUMBER_KEYS[number] | typeof BOOL_KEYS[number];
@@ -46,6 +49,7 @@ export const USAGE = `Usage: deno task broker [options]
   --max-frame-bytes N    largest accepted frame (default ${DEFAULT_MAX_FRAME_BYTES})
   --rate-limit N         web client messages/s (default ${DEFAULT_CLIENT_RATE.messagesPerSecond}), --rate-burst N (default ${DEFAULT_CLIENT_RATE.burst})
   --gateway-rate-limit N gateway messages/s (default ${DEFAULT_GATEWAY_RATE.messagesPerSecond}), --gateway-rate-burst N (default ${DEFAULT_GATEWAY_RATE.burst})
+  --client-buffer-bytes N  unsent bytes per web client before its frames are dropped (default ${DEFAULT_CLIENT_BUFFERED_BYTES})
   --tls-cert PEM --tls-key PEM   serve https and wss
   --no-binary            do not offer the binary CBOR gateway link
   --debug                per-message logs`;
@@ -110,6 +114,7 @@ export async function loadSettings(args: string[]): Promise<BrokerSettings> {
         "rate-burst": { type: "string" },
         "gateway-rate-limit": { type: "string" },
         "gateway-rate-burst": { type: "string" },
+        "client-buffer-bytes": { type: "string" },
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "no-binary": { type: "boolean" },
@@ -155,6 +160,10 @@ export async function loadSettings(args: string[]): Promise<BrokerSettings> {
     if (messagesPerSecond <= 0 || b < 1) throw new ConfigError(`--${limit}/--${burst} must be > 0`);
     return { messagesPerSecond, burst: b };
   };
+  const clientBufferBytes = num("client-buffer-bytes") ?? DEFAULT_CLIENT_BUFFERED_BYTES;
+  if (!Number.isInteger(clientBufferBytes) || clientBufferBytes < 65536) {
+    throw new ConfigError("--client-buffer-bytes must be a whole number of at least 65536");
+  }
   const debug = get("debug");
   const noBinary = get("no-binary");
   return {
@@ -169,5 +178,6 @@ export async function loadSettings(args: string[]): Promise<BrokerSettings> {
     rateLimit: rate("rate-limit", "rate-burst", DEFAULT_CLIENT_RATE),
     gatewayRateLimit: rate("gateway-rate-limit", "gateway-rate-burst", DEFAULT_GATEWAY_RATE),
     binary: noBinary !== true,
+    clientBufferBytes,
   };
 }

@@ -25,8 +25,18 @@ export const MAX_NODES_PER_GATEWAY = 100_000;
  * this interval, so it cannot turn its own small budget into a flood that gets gateways closed.
  */
 export const REPLAY_MIN_INTERVAL_MS = 5000;
-/** Above this many unsent bytes a client is too slow: frames to it are dropped and counted. */
-export const MAX_CLIENT_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Above this many unsent bytes a client is too slow: frames to it are dropped and counted. A
+ * client's own cache replay must fit (about 500 bytes per node), so 16 MiB serves some 30,000
+ * nodes; `--client-buffer-bytes` raises it for bigger sites.
+ */
+export const DEFAULT_CLIENT_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export interface RelayOptions {
+  /** False with `--write-token`: only clients that presented it may write. */
+  writesOpen: boolean;
+  maxClientBufferedBytes?: number;
+}
 
 /** The part of a websocket the relay uses; tests of the relay may pass anything shaped so. */
 export interface Peer {
@@ -74,8 +84,11 @@ export class Relay {
   readonly #owners = new Map<string, Set<GatewayEntry>>();
   readonly #lastReplay = new WeakMap<ClientEntry, number>();
   #anonymous = 0;
+  readonly #maxBuffered: number;
 
-  constructor(readonly metrics: BrokerMetrics, readonly opts: { writesOpen: boolean }) {}
+  constructor(readonly metrics: BrokerMetrics, readonly opts: RelayOptions) {
+    this.#maxBuffered = opts.maxClientBufferedBytes ?? DEFAULT_CLIENT_BUFFERED_BYTES;
+  }
 
   /** pyaiot's gateways send no name: they become gw-1, gw-2, ... */
   anonymousName(): string {
@@ -294,7 +307,7 @@ export class Relay {
 
   /** Sends unless the client is too far behind; drops are counted here, sends by the caller. */
   #trySend(client: ClientEntry, text: string): boolean {
-    if (client.peer.bufferedAmount > MAX_CLIENT_BUFFERED_BYTES) {
+    if (client.peer.bufferedAmount > this.#maxBuffered) {
       this.metrics.drop("slow_client");
       return false;
     }

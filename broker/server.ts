@@ -38,6 +38,8 @@ export interface BrokerOptions {
   gatewayRateLimit?: RateLimit;
   /** Accept the binary CBOR gateway link when core-wasm can transcode it; default true. */
   binary?: boolean;
+  /** Unsent bytes a web client may have queued before frames to it are dropped (16 MiB). */
+  clientBufferBytes?: number;
 }
 
 export interface RunningBroker {
@@ -88,7 +90,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const gatewayRate = opts.gatewayRateLimit ?? DEFAULT_GATEWAY_RATE;
   const decodeBinary = opts.binary === false ? undefined : await loadCborDecoder();
   const metrics = new BrokerMetrics();
-  const relay = new Relay(metrics, { writesOpen: opts.writeToken === undefined });
+  const relay = new Relay(metrics, {
+    writesOpen: opts.writeToken === undefined,
+    maxClientBufferedBytes: opts.clientBufferBytes,
+  });
   const sockets = new Set<WebSocket>();
   let closing = false;
 

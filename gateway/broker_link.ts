@@ -30,7 +30,10 @@ export interface BrokerLinkOptions {
   /** Back-off bounds for reconnects. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Above this many buffered bytes, updates are dropped (and counted); the registry keeps the newest. */
+  /**
+   * Above this many buffered bytes, updates are held back (counted as dropped): the registry
+   * keeps the newest value, which is sent once the socket has drained.
+   */
   maxBufferedBytes?: number;
 }
 
@@ -40,6 +43,8 @@ export interface LinkStats {
   sent: number;
   received: number;
   dropped: number;
+  /** Held-back updates sent later with their newest value. */
+  resent: number;
   writes: number;
   badFrames: number;
 }
@@ -50,6 +55,7 @@ export class BrokerLink {
     sent: 0,
     received: 0,
     dropped: 0,
+    resent: 0,
     writes: 0,
     badFrames: 0,
   };
@@ -64,6 +70,9 @@ export class BrokerLink {
   #closed: Promise<void> = Promise.resolve();
   #encodeBinary: ((value: unknown) => Uint8Array) | null = null;
   #binaryRefused = false;
+  /** Resources whose update was held back by backpressure: uid -> endpoints. */
+  #behind = new Map<string, Set<string>>();
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: BrokerLinkOptions) {
     // Options passed through as `undefined` (a flag not given) keep their defaults: spread alone
@@ -98,6 +107,7 @@ export class BrokerLink {
     this.#unsubscribe?.();
     clearTimeout(this.#retryTimer);
     clearInterval(this.#aliveTimer);
+    clearTimeout(this.#drainTimer);
     const ws = this.#ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       ws.close(1000, "gateway stopping");
@@ -138,6 +148,10 @@ export class BrokerLink {
         this.#open = false;
         this.#encodeBinary = null;
         clearInterval(this.#aliveTimer);
+        // The next connection announces every node with its newest values anyway.
+        this.#behind.clear();
+        clearTimeout(this.#drainTimer);
+        this.#drainTimer = undefined;
         if (this.#ws === ws) this.#ws = null;
         resolveClosed();
         if (this.#closing) return;
@@ -201,7 +215,12 @@ export class BrokerLink {
         this.#send({ type: "new", uid: e.node.uid, dst: "all" });
         break;
       case "update":
-        this.#send(updateFrame(e.node.uid, e.endpoint, e.state.value, e.state.meta, "all"), true);
+        if (
+          this.#behind.size > 0 ||
+          !this.#send(updateFrame(e.node.uid, e.endpoint, e.state.value, e.state.meta, "all"), true)
+        ) {
+          this.#holdBack(e.node.uid, e.endpoint);
+        }
         break;
       case "out":
         this.#send({ type: "out", uid: e.node.uid });
@@ -253,13 +272,11 @@ export class BrokerLink {
     }
   }
 
-  #send(msg: Record<string, unknown>, droppable = false): void {
+  /** Returns false when a droppable frame was not sent because the socket is too far behind. */
+  #send(msg: Record<string, unknown>, droppable = false): boolean {
     const ws = this.#ws;
-    if (!ws || !this.#open) return;
-    if (droppable && ws.bufferedAmount > this.#opts.maxBufferedBytes) {
-      this.stats.dropped++;
-      return;
-    }
+    if (!ws || !this.#open) return true; // (re)connect announces everything
+    if (droppable && ws.bufferedAmount > this.#opts.maxBufferedBytes) return false;
     try {
       ws.send(this.#encodeBinary ? this.#encodeBinary(msg) : JSON.stringify(msg));
       this.stats.sent++;
@@ -267,6 +284,42 @@ export class BrokerLink {
       this.stats.dropped++;
       log.debug("send failed", { err });
     }
+    return true;
+  }
+
+  /**
+   * An update that could not go now (a cache replay or a burst filled the socket): remember the
+   * resource, not the value, so a later change overwrites it and only the newest is sent. Once
+   * something is held back, later updates queue behind it, so values never arrive out of order.
+   */
+  #holdBack(uid: string, endpoint: string): void {
+    let set = this.#behind.get(uid);
+    if (!set) this.#behind.set(uid, set = new Set());
+    if (!set.has(endpoint)) {
+      set.add(endpoint);
+      this.stats.dropped++;
+    }
+    this.#drainTimer ??= setTimeout(() => this.#drain(), 10);
+  }
+
+  #drain(): void {
+    this.#drainTimer = undefined;
+    const ws = this.#ws;
+    if (!ws || !this.#open) return;
+    const low = this.#opts.maxBufferedBytes / 2;
+    for (const [uid, endpoints] of this.#behind) {
+      if (ws.bufferedAmount > low) break;
+      this.#behind.delete(uid);
+      const node = this.#opts.registry.get(uid);
+      if (!node) continue; // gone since: its `out` was sent
+      for (const endpoint of endpoints) {
+        const state = node.resources.get(endpoint);
+        if (!state) continue;
+        this.#send(updateFrame(uid, endpoint, state.value, state.meta, "all"));
+        this.stats.resent++;
+      }
+    }
+    if (this.#behind.size > 0) this.#drainTimer = setTimeout(() => this.#drain(), 10);
   }
 
   #sendText(text: string): void {

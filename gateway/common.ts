@@ -12,13 +12,19 @@ export interface GatewayBaseOptions {
   name?: string;
   /** Seconds of silence after which a node is dropped (pyaiot's --max-time, 120). */
   maxTimeS?: number;
+  /** Most nodes one gateway holds; a new node past it is refused (the `--max-nodes` flag). */
+  maxNodes?: number;
   /** Offer the binary CBOR link to the broker. */
   binary?: boolean;
   /** Link tuning, mostly for tests. */
   aliveMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  maxBufferedBytes?: number;
 }
+
+/** One bound for every protocol: 50,000 nodes per gateway process is the measured goal. */
+export const DEFAULT_MAX_NODES = 100_000;
 
 export interface GatewayCore {
   name: string;
@@ -53,6 +59,7 @@ export function startGatewayCore(
     aliveMs: base.aliveMs,
     minBackoffMs: base.minBackoffMs,
     maxBackoffMs: base.maxBackoffMs,
+    maxBufferedBytes: base.maxBufferedBytes,
   });
   const sweeper = setInterval(() => registry.sweep(), 1000);
   link.start();

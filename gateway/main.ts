@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { createLogger, setLogLevel } from "../common/log.ts";
 import { defaultKeyPath, KeyFileError, readKeys } from "../common/keys.ts";
-import type { GatewayBaseOptions, RunningGateway } from "./common.ts";
+import { DEFAULT_MAX_NODES, type GatewayBaseOptions, type RunningGateway } from "./common.ts";
 
 const log = createLogger("gateway");
 
@@ -30,6 +30,11 @@ const COMMON: Record<string, FlagSpec> = {
   "key-file": { type: "string", default: defaultKeyPath(), help: "pyaiot keys file" },
   name: { type: "string", help: "gateway name shown by the broker (default <protocol>-<host>)" },
   "max-time": { type: "string", default: "120", help: "seconds before a silent node is dropped" },
+  "max-nodes": {
+    type: "string",
+    default: String(DEFAULT_MAX_NODES),
+    help: "most nodes this gateway holds; newer ones are refused",
+  },
   binary: { type: "boolean", default: false, help: "offer the binary CBOR link to the broker" },
   config: { type: "string", help: "JSON file of flag values (flags win)" },
   debug: { type: "boolean", default: false, help: "debug logs" },
@@ -81,6 +86,7 @@ export interface GatewaySettings {
   keyFile: string;
   name?: string;
   maxTimeS: number;
+  maxNodes: number;
   binary: boolean;
   debug: boolean;
   host?: string;
@@ -171,12 +177,17 @@ export async function parseGatewayArgs(args: string[]): Promise<GatewaySettings>
   if (!Number.isFinite(maxTime) || maxTime <= 0) {
     throw new UsageError(`--max-time: not a positive number of seconds: ${str("max-time")}`);
   }
+  const maxNodes = Number(str("max-nodes"));
+  if (!Number.isInteger(maxNodes) || maxNodes <= 0) {
+    throw new UsageError(`--max-nodes: not a positive whole number: ${str("max-nodes")}`);
+  }
   const settings: GatewaySettings = {
     protocol,
     brokerUrl: `${bool("broker-ssl") ? "wss" : "ws"}://${host}${brokerPort}/gw`,
     keyFile: str("key-file")!,
     name: str("name"),
     maxTimeS: maxTime,
+    maxNodes,
     binary: bool("binary"),
     debug: bool("debug"),
   };
@@ -291,6 +302,7 @@ async function main(): Promise<number> {
         keys,
         name: settings.name,
         maxTimeS: settings.maxTimeS,
+        maxNodes: settings.maxNodes,
         binary: settings.binary,
       });
     } catch (err) {

@@ -1,5 +1,6 @@
 // A web client that stops reading must not make the broker buffer without bound: once more than
-// 4 MiB wait for it, frames to it are dropped and counted, and other clients keep up.
+// --client-buffer-bytes (4 MiB here) wait for it, frames to it are dropped and counted, and other
+// clients keep up.
 import assert from "node:assert/strict";
 import { openClient, openGateway, testBroker, until, upgradeHeaders } from "./broker_harness.ts";
 
@@ -7,7 +8,10 @@ Deno.test("a client that never reads costs at most its send buffer", {
   sanitizeOps: true,
   sanitizeResources: true,
 }, async () => {
-  const b = await testBroker({ gatewayRateLimit: { messagesPerSecond: 1e6, burst: 1e6 } });
+  const b = await testBroker({
+    gatewayRateLimit: { messagesPerSecond: 1e6, burst: 1e6 },
+    clientBufferBytes: 4 * 1024 * 1024,
+  });
   // A raw TCP peer: websocket handshake and `new`, then it never reads again.
   const stuck = await Deno.connect({ hostname: "127.0.0.1", port: b.port });
   try {

@@ -188,3 +188,53 @@ Deno.test("broker link: timer options left undefined keep their defaults (no kee
     await broker.close();
   }
 });
+
+Deno.test("broker link: updates held back by a full socket arrive later, newest value, in order", async () => {
+  const keys = generateKeys();
+  const broker = await startBroker({
+    host: "127.0.0.1",
+    port: 0,
+    keys,
+    gatewayRateLimit: { messagesPerSecond: 1e6, burst: 1e6 },
+  });
+  // A small send buffer, so one synchronous burst overflows it (as a cache replay does).
+  const gw = startGatewayCore(
+    {
+      brokerUrl: `ws://127.0.0.1:${broker.port}/gw`,
+      keys,
+      name: "burst",
+      maxBufferedBytes: 8 * 1024,
+    },
+    "test",
+    () => {},
+  );
+  const client = await webClient(broker.port);
+  const N = 2000;
+  try {
+    await until(() => gw.link.connected, "gateway connection");
+    for (let i = 0; i < N; i++) gw.registry.seen(`b${i}`, "addr", { protocol: "CoAP" });
+    await until(() => broker.relay.nodeCount() === N, "nodes at the broker");
+    // Three rounds in one tick: far more than 8 KiB, so most updates are held back; only the
+    // last round's value may be what the web side ends with.
+    for (const round of ["1", "2", "3"]) {
+      for (let i = 0; i < N; i++) gw.registry.setValue(`b${i}`, "v", round);
+    }
+    ok(gw.link.stats.dropped > 0, "the burst overflowed the send buffer");
+    const last = new Map<string, string>();
+    await until(
+      () => {
+        for (const f of client.frames.splice(0)) {
+          if (f.endpoint === "v") last.set(f.uid as string, f.data as string);
+        }
+        return last.size === N && [...last.values()].every((v) => v === "3");
+      },
+      "newest value of every node",
+      15_000,
+    );
+    ok(gw.link.stats.resent > 0, "held-back updates were sent after the drain");
+  } finally {
+    await client.close();
+    await gw.close();
+    await broker.close();
+  }
+});

@@ -15,6 +15,7 @@ Deno.test("gateway cli: defaults, config file, flags win over it", async () => {
   equal(ws.brokerUrl, "ws://localhost:8000/gw");
   equal(ws.port, 8001);
   equal(ws.maxTimeS, 120);
+  equal(ws.maxNodes, 100_000);
   equal(ws.binary, false);
   const dir = await Deno.makeTempDir();
   try {
@@ -37,7 +38,16 @@ Deno.test("gateway cli: defaults, config file, flags win over it", async () => {
     equal(m.name, "from-flag", "flags win over the config file");
     const c = await parseGatewayArgs(["coap", "--node-port", "source", "--coap-port", "5684"]);
     deepEqual([c.port, c.nodePort], [5684, "source"]);
-    const sn = await parseGatewayArgs(["mqttsn", "--broker-port", "", "--predefined", "p.json"]);
+    const sn = await parseGatewayArgs([
+      "mqttsn",
+      "--broker-port",
+      "",
+      "--predefined",
+      "p.json",
+      "--max-nodes",
+      "500",
+    ]);
+    equal(sn.maxNodes, 500);
     equal(sn.brokerUrl, "ws://localhost/gw", 'empty broker port: pyaiot\'s "behind a proxy"');
     equal(sn.port, 1885);
     equal(sn.predefinedFile, "p.json");
@@ -47,6 +57,7 @@ Deno.test("gateway cli: defaults, config file, flags win over it", async () => {
     await rejects(parseGatewayArgs(["ws", "--mqtt-url", "mqtt://x"]), UsageError);
     await rejects(parseGatewayArgs(["ws", "--gateway-port", "70000"]), UsageError);
     await rejects(parseGatewayArgs(["ws", "--max-time", "-3"]), UsageError);
+    await rejects(parseGatewayArgs(["coap", "--max-nodes", "0"]), /--max-nodes/);
     await rejects(parseGatewayArgs(["mqtt", "--mqtt-url", "localhost:1886"]), UsageError);
     await Deno.writeTextFile(conf, '{"colour":"red"}');
     await rejects(parseGatewayArgs(["ws", "--config", conf]), /unknown setting "colour"/);

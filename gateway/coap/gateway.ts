@@ -5,7 +5,12 @@ import { CoapCode, uriOptions } from "../../core-wasm/mod.ts";
 import { createLogger } from "../../common/log.ts";
 import type { ResourceMeta } from "../../common/wire.ts";
 import type { NodeRecord } from "../../common/node.ts";
-import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
+import {
+  DEFAULT_MAX_NODES,
+  type GatewayBaseOptions,
+  type RunningGateway,
+  startGatewayCore,
+} from "../common.ts";
 import { Block1Assembler, requestBlockwise } from "./blockwise.ts";
 import { discover, type DiscoveredResource, forwardValue } from "./discovery.ts";
 import { Exchanges } from "./exchanges.ts";
@@ -38,8 +43,6 @@ export interface CoapGatewayOptions extends GatewayBaseOptions {
   /** Observe tuning: slack after Max-Age before re-registering, and the retry period. */
   observeSlackMs?: number;
   observeRetryMs?: number;
-  /** Nodes this gateway accepts; further uids are answered 5.03 (default 100,000). */
-  maxNodes?: number;
   /** Nodes discovered at the same time; the others wait their turn (default 32). */
   maxConcurrentDiscoveries?: number;
 }
@@ -82,7 +85,7 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
   const book = new AddressBook();
   const states = new Map<string, NodeState>();
   const counters = { discoveries: 0, discoveryFailures: 0, refusedNodes: 0 };
-  const maxNodes = opts.maxNodes ?? 100_000;
+  const maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
   const nodePort = opts.nodePort ?? 5683;
   const discoveries = new TaskLimiter(opts.maxConcurrentDiscoveries ?? 32);
 

@@ -7,7 +7,12 @@
 // every subscription is renewed and `gateway/check` is published on each (re)connect.
 import mqtt, { type MqttClient } from "mqtt";
 import { createLogger } from "../../common/log.ts";
-import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
+import {
+  DEFAULT_MAX_NODES,
+  type GatewayBaseOptions,
+  type RunningGateway,
+  startGatewayCore,
+} from "../common.ts";
 import { PyaiotTopics, type TopicTransport } from "../topics.ts";
 
 const log = createLogger("gateway-mqtt");
@@ -19,8 +24,6 @@ export interface MqttGatewayOptions extends GatewayBaseOptions {
   checkIntervalMs?: number;
   /** Delay between reconnect attempts to the MQTT broker. */
   reconnectPeriodMs?: number;
-  /** Bound on known nodes. */
-  maxNodes?: number;
 }
 
 export interface RunningMqttGateway extends RunningGateway {
@@ -107,7 +110,7 @@ export async function startMqttGateway(opts: MqttGatewayOptions): Promise<Runnin
     registry: core.registry,
     transport,
     protocol: "MQTT",
-    maxNodes: opts.maxNodes,
+    maxNodes: opts.maxNodes ?? DEFAULT_MAX_NODES,
   });
   topics = t;
 

@@ -10,7 +10,12 @@
 import { createLogger } from "../../common/log.ts";
 import { checkFrame } from "../../common/wire.ts";
 import { closeReason, frameTooBig, type RateLimit, TokenBucket } from "../../broker/limits.ts";
-import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
+import {
+  DEFAULT_MAX_NODES,
+  type GatewayBaseOptions,
+  type RunningGateway,
+  startGatewayCore,
+} from "../common.ts";
 
 const log = createLogger("gateway-ws");
 
@@ -23,8 +28,6 @@ export interface WsGatewayOptions extends GatewayBaseOptions {
   maxFrameBytes?: number;
   /** Per node socket; frames over the budget are dropped and counted. */
   rateLimit?: RateLimit;
-  /** Connections beyond this are refused with HTTP 503. Default 10,000. */
-  maxNodes?: number;
   /** Distinct resources one node may have (besides `protocol`). Default 64. */
   maxResources?: number;
   /** Seconds without a pong before Deno closes a node socket (dead TCP peers). Default 30. */
@@ -66,7 +69,7 @@ interface NodeConn {
 
 export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
   const maxFrame = opts.maxFrameBytes ?? 16 * 1024;
-  const maxNodes = opts.maxNodes ?? 10_000;
+  const maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
   const maxResources = opts.maxResources ?? 64;
   const stats: WsGatewayStats = {
     connections: 0,
