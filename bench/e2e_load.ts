@@ -19,6 +19,9 @@ export interface LoadPath {
   close(): Promise<void>;
 }
 
+/** What a simulated node receives at most (IPv6's minimum MTU): its receive buffer. */
+export const NODE_MTU = 1280;
+
 /**
  * Announces nodes with at most `window` of them waiting to be seen by web client 0 at once, as
  * boards booting on a shared network; one not seen within `retryMs` is announced again (a lost

@@ -14,7 +14,7 @@ import {
   uriOptions,
 } from "../core-wasm/mod.ts";
 import { STAMP_ENDPOINT, type WebClients } from "./e2e_client.ts";
-import { type LoadPath, registerWindowed } from "./e2e_load.ts";
+import { type LoadPath, NODE_MTU, registerWindowed } from "./e2e_load.ts";
 
 const encoder = new TextEncoder();
 
@@ -32,6 +32,7 @@ interface CoapSimNode {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_2XX: CoapOptionValue = { number: CoapOption.NO_RESPONSE, value: new Uint8Array([2]) };
 
 /**
  * CoAP nodes as RIOT's gcoap firmwares and firmware/coap_node.ts behave: each its own UDP socket
@@ -122,10 +123,13 @@ export class CoapLoad implements LoadPath {
   }
 
   async #read(n: CoapSimNode): Promise<void> {
+    // A node-sized receive buffer: receive() without one allocates 64 KiB per datagram.
+    const buf = new Uint8Array(NODE_MTU);
     while (true) {
       let data: Uint8Array, peer: Deno.Addr;
       try {
-        [data, peer] = await n.conn.receive();
+        [data, peer] = await n.conn.receive(buf);
+        data = data.slice(); // the observer keeps a view of the token
       } catch {
         return; // closed
       }
@@ -152,7 +156,8 @@ export class CoapLoad implements LoadPath {
       code: CoapCode.POST,
       messageId,
       token: EMPTY,
-      options: uriOptions(path, query),
+      // Values as firmware/coap_node.ts posts them: No-Response for 2.xx (RFC 7967).
+      options: path === "server" ? [...uriOptions(path, query), NO_2XX] : uriOptions(path, query),
       payload: encoder.encode(text),
     });
   }

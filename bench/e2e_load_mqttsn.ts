@@ -1,7 +1,7 @@
 // MQTT-SN load path of the end-to-end benchmark (see e2e_load.ts).
 import { decodeMqttSn, encodeMqttSn, type MqttSnMessage, MqttSnType } from "../core-wasm/mod.ts";
 import { STAMP_ENDPOINT, type WebClients } from "./e2e_client.ts";
-import { type LoadPath, registerWindowed } from "./e2e_load.ts";
+import { type LoadPath, NODE_MTU, registerWindowed } from "./e2e_load.ts";
 
 const encoder = new TextEncoder();
 
@@ -66,10 +66,13 @@ export class MqttSnLoad implements LoadPath {
   }
 
   async #read(n: SnNode, onPublish: (n: SnNode, topic: string, text: string) => void) {
+    // A node-sized receive buffer: receive() without one allocates 64 KiB per datagram.
+    const buf = new Uint8Array(NODE_MTU);
     while (true) {
       let data: Uint8Array;
       try {
-        [data] = await n.conn.receive();
+        [data] = await n.conn.receive(buf);
+        data = data.slice();
       } catch {
         return; // closed
       }

@@ -33,6 +33,7 @@ const log = createLogger("coap-node");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+const NO_2XX = new Uint8Array([2]);
 /** Every Nth notification is confirmable, so a vanished observer is noticed (RFC 7641 4.5). */
 const CON_EVERY = 10;
 const MAX_TRACKED_NOTIFICATIONS = 1024;
@@ -99,6 +100,7 @@ export class CoapNode implements SimNode {
       hostname: this.#o.host ?? "127.0.0.1",
       port: this.#o.port ?? 0,
       rateLimit: null,
+      maxDatagram: 1280, // a constrained node's buffer (IPv6's minimum MTU)
     });
     const layer = new MessageLayer(endpoint, { params: this.#o.params });
     layer.onRequest((req, peer) => this.#serve(req, peer));
@@ -135,10 +137,14 @@ export class CoapNode implements SimNode {
     if (!layer) return;
     if (path === "alive") this.stats.alive++;
     const query = path === "alive" && this.#o.tellPort !== false ? [`port=${this.port}`] : [];
+    const options = uriOptions(path, query);
+    // Values go with No-Response for 2.xx (RFC 7967): a battery node's radio need not wake for
+    // "Received"; errors still come back. /alive keeps pyaiot's answer.
+    if (path === "server") options.push({ number: CoapOption.NO_RESPONSE, value: NO_2XX });
     layer.sendNon({
       code: CoapCode.POST,
       token: EMPTY,
-      options: uriOptions(path, query),
+      options,
       payload: encoder.encode(text),
     }, this.#gateway);
   }

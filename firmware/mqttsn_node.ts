@@ -300,10 +300,13 @@ export class MqttSnNode implements SimNode {
   // ---- incoming ----
 
   async #receive(conn: Deno.DatagramConn): Promise<void> {
+    // A node-sized buffer (IPv6's minimum MTU): receive() without one allocates 64 KiB each time.
+    const buf = new Uint8Array(1280);
     while (true) {
       let data: Uint8Array;
       try {
-        [data] = await conn.receive();
+        [data] = await conn.receive(buf);
+        data = data.slice();
       } catch {
         return; // closed
       }

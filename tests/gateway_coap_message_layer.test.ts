@@ -7,6 +7,7 @@ import {
   type CoapMessage,
   CoapType,
   encodeCoap,
+  encodeUint,
   getUriPath,
   uriOptions,
 } from "../core-wasm/mod.ts";
@@ -212,6 +213,41 @@ Deno.test("NON request gets a NON response; ping and unwanted responses get RST"
       assert.equal(rst.type, CoapType.RST);
       assert.equal(rst.messageId, 10 + type);
     }
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("No-Response (RFC 7967): suppressed classes get no response, a CON still its empty ACK", async () => {
+  const s = stack();
+  try {
+    // The answer's code is chosen by the request's token: [1] 2.04, [2] 4.04, [3] 4.04, [4] 2.04.
+    const codes = [0, CoapCode.CHANGED, CoapCode.NOT_FOUND, CoapCode.NOT_FOUND, CoapCode.CHANGED];
+    s.layer.onRequest((req) => ({ code: codes[req.token[0]], payload: enc("Received") }));
+    const post = (type: number, messageId: number, mask: number) =>
+      s.peer.send({
+        type,
+        code: CoapCode.POST,
+        messageId,
+        token: new Uint8Array([messageId]),
+        options: [...uriOptions("server"), { number: 258, value: encodeUint(mask) }],
+        payload: enc("temperature:21"),
+      }, s.endpoint.port);
+    // NON, 2.xx suppressed (mask 2): nothing comes back; the next answer is the 4.04 below.
+    await post(CoapType.NON, 1, 2);
+    await post(CoapType.NON, 2, 2);
+    const err = (await s.peer.next()).msg;
+    assert.equal(err.code, CoapCode.NOT_FOUND, "4.xx is not suppressed by mask 2");
+    assert.equal(err.token[0], 2);
+    // CON with 4.xx suppressed (mask 8): an empty ACK, so the node stops retransmitting.
+    await post(CoapType.CON, 3, 8);
+    const ack = (await s.peer.next()).msg;
+    assert.deepEqual([ack.type, ack.code, ack.messageId], [CoapType.ACK, 0, 3]);
+    // Mask 0 asks for every response.
+    await post(CoapType.NON, 4, 0);
+    const ok = (await s.peer.next()).msg;
+    assert.deepEqual([ok.code, dec(ok.payload)], [CoapCode.CHANGED, "Received"]);
+    assert.equal(s.layer.stats.suppressed, 2);
   } finally {
     await s.close();
   }

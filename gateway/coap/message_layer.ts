@@ -5,10 +5,13 @@
 import {
   CoapCode,
   type CoapMessage,
+  CoapOption,
   type CoapOptionValue,
   CoapType,
   decodeCoap,
+  decodeUint,
   encodeCoap,
+  getOption,
 } from "../../core-wasm/mod.ts";
 import { createLogger } from "../../common/log.ts";
 import { type CoapParams, withDefaults } from "./params.ts";
@@ -49,6 +52,17 @@ export function rejectUnknownCritical(req: CoapMessage): Reply | null {
   return null;
 }
 
+/**
+ * RFC 7967 No-Response: true when the request says it does not want a response of this code's
+ * class (bit 2 for 2.xx, 8 for 4.xx, 16 for 5.xx). Battery nodes post values this way so that no
+ * answer wakes their radio.
+ */
+export function responseSuppressed(req: CoapMessage, code: number): boolean {
+  const v = getOption(req, CoapOption.NO_RESPONSE);
+  if (v === undefined || v.length > 1) return false;
+  return (decodeUint(v) & (1 << ((code >> 5) - 1))) !== 0;
+}
+
 export class CoapResetError extends Error {
   constructor(peer: Peer) {
     super(`reset by ${peerKey(peer)}`);
@@ -71,6 +85,8 @@ export interface MessageStats {
   resets: number;
   requests: number;
   responses: number;
+  /** Responses not sent because the request asked for none (RFC 7967). */
+  suppressed: number;
 }
 
 interface Pending {
@@ -105,6 +121,7 @@ export class MessageLayer {
     resets: 0,
     requests: 0,
     responses: 0,
+    suppressed: 0,
   };
   readonly params: CoapParams;
   #transport: Transport;
@@ -341,6 +358,14 @@ export class MessageLayer {
       done = true;
       clearTimeout(timer);
       if (this.#closed) return;
+      if (responseSuppressed(req, reply.code)) {
+        // A CON still needs its (empty) ACK, or the node would retransmit (RFC 7967 2.1).
+        this.stats.suppressed++;
+        if (confirmable && !separate) {
+          entry.reply = this.#sendEmpty(CoapType.ACK, req.messageId, peer);
+        }
+        return;
+      }
       const body = {
         code: reply.code,
         token: req.token,

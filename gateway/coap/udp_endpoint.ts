@@ -58,6 +58,7 @@ export class UdpEndpoint {
   #lastBucketSweep = 0;
   #now: () => number;
   #closed = false;
+  #maxDatagram: number;
   #loop: Promise<void>;
 
   private constructor(conn: Deno.DatagramConn, opts: UdpEndpointOptions) {
@@ -67,6 +68,7 @@ export class UdpEndpoint {
     this.hostname = addr.hostname;
     this.#rate = opts.rateLimit === undefined ? { perSecond: 500, burst: 1000 } : opts.rateLimit;
     this.#now = opts.now ?? Date.now;
+    this.#maxDatagram = opts.maxDatagram ?? 65536;
     this.#loop = this.#receiveLoop();
   }
 
@@ -126,10 +128,15 @@ export class UdpEndpoint {
   }
 
   async #receiveLoop(): Promise<void> {
+    // Without a buffer, every receive allocates 64 KiB: at 10k datagrams/s that is most of the
+    // gateway's garbage. The datagram is copied out at its size, because the layers above keep
+    // views of it (tokens, payloads) across awaits, past the next receive.
+    const buf = new Uint8Array(this.#maxDatagram);
     while (!this.#closed) {
       let bytes: Uint8Array, addr: Deno.Addr;
       try {
-        [bytes, addr] = await this.#conn.receive();
+        [bytes, addr] = await this.#conn.receive(buf);
+        bytes = bytes.slice();
       } catch (err) {
         if (this.#closed || err instanceof Deno.errors.BadResource) return;
         // ICMP errors surface here on some systems: not fatal for a connectionless socket.
