@@ -32,6 +32,7 @@ const SECONDS = QUICK ? 1 : 2;
 /** Rates tried after the standard ones, while nothing is lost. */
 const RAMP = [30_000, 45_000, 70_000, 100_000];
 const NODES = Number(flags.nodes ?? 100);
+const SATURATED_P99_MS = 50;
 const FANOUT_CLIENTS = 100;
 const FANOUT_RATE = 1000;
 const RTT_SAMPLES = QUICK ? 20 : 50;
@@ -310,8 +311,10 @@ async function main() {
           progress(`${path.label}: registering ${NODES} nodes`);
           await path.setup(ids, clients, 30_000);
           const ctx = { path, clients, measured, gateway: g.gateway, brokerPort: broker.port };
-          // Rising rates; past the last, keep rising until loss or the generator gives out.
-          // The saturation point is the highest offered rate delivered with <= 0.1% loss.
+          // Rising rates; past the last, keep rising until loss, queueing or the generator gives
+          // out. The saturation point is the highest offered rate delivered with <= 0.1% loss and
+          // a p99 under SATURATED_P99_MS (beyond it the services only queue what they cannot
+          // keep up with).
           let best = 0;
           let limit = "";
           for (const rate of [...RATES, ...RAMP]) {
@@ -325,6 +328,11 @@ async function main() {
             }
             if (row.dropped > row.sent * 0.001) {
               limit = `loss at ${rate}/s`;
+              if (rate > RATES.at(-1)!) break;
+              continue;
+            }
+            if (row.p99 > SATURATED_P99_MS) {
+              limit ||= `p99 ${fmtMs(row.p99)} ms at ${rate}/s`;
               if (rate > RATES.at(-1)!) break;
               continue;
             }
@@ -381,7 +389,7 @@ async function main() {
 
   if (saturation.length) {
     console.log(
-      "\n| saturation (1 web client) | highest offered/s with <= 0.1% loss | what stopped it |",
+      `\n| saturation (1 web client) | highest offered/s with <= 0.1% loss and p99 <= ${SATURATED_P99_MS} ms | what stopped it |`,
     );
     console.log("|---|---|---|");
     for (const r of saturation) console.log(r);

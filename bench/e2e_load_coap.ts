@@ -53,7 +53,9 @@ export class CoapLoad implements LoadPath {
    * ephemeral ports, so fleets larger than that spread over 127.0.0.2, 127.0.0.3, ...
    */
   constructor(gatewayPort: number, readonly mode: CoapMode, readonly bindHost = "127.0.0.1") {
-    this.label = mode === "Observe" ? "CoAP Observe (NON notifications)" : `CoAP ${mode} POST`;
+    this.label = mode === "Observe"
+      ? "CoAP Observe (NON notifications)"
+      : `CoAP ${mode} POST (No-Response)`;
     this.#gw = { transport: "udp", hostname: "127.0.0.1", port: gatewayPort };
   }
 
