@@ -30,6 +30,8 @@ export interface BrokerLinkOptions {
   onWrite: WriteHandler;
   /** Offer the binary CBOR link (docs/protocol.md); falls back to JSON text when refused. */
   binary?: boolean;
+  /** PEM certificate(s) to trust for a `wss://` broker, beyond the system's (self-signed). */
+  ca?: string;
   /** pyaiot's gateway keep-alive period (30 s). */
   aliveMs?: number;
   /** Back-off bounds for reconnects. */
@@ -79,7 +81,7 @@ export class BrokerLink {
     writes: 0,
     badFrames: 0,
   };
-  #opts: Required<Omit<BrokerLinkOptions, "binary">> & { binary: boolean };
+  #opts: Required<Omit<BrokerLinkOptions, "binary" | "ca">> & { binary: boolean; ca?: string };
   #ws: LinkSocket | null = null;
   /** Bytes handed to the socket and not yet written out, for the current connection. */
   #unsent = { bytes: 0 };
@@ -148,7 +150,8 @@ export class BrokerLink {
       const protocols = offerBinary ? ["token", token, "aiot.cbor"] : ["token", token];
       let ws: LinkSocket;
       try {
-        ws = new NodeWebSocket(target.href, protocols) as unknown as LinkSocket;
+        const tls = this.#opts.ca ? { ca: this.#opts.ca } : undefined;
+        ws = new NodeWebSocket(target.href, protocols, tls) as unknown as LinkSocket;
       } catch (err) {
         log.error("cannot open broker websocket", { url: target.href, err });
         this.#scheduleRetry();

@@ -16,6 +16,8 @@ export interface GatewayBaseOptions {
   maxNodes?: number;
   /** Offer the binary CBOR link to the broker. */
   binary?: boolean;
+  /** PEM text of a CA to trust for a `wss://` broker (the `--broker-ca FILE` flag). */
+  brokerCa?: string;
   /** Link tuning, mostly for tests. */
   aliveMs?: number;
   minBackoffMs?: number;
@@ -56,6 +58,7 @@ export function startGatewayCore(
     registry,
     onWrite,
     binary: base.binary,
+    ca: base.brokerCa,
     aliveMs: base.aliveMs,
     minBackoffMs: base.minBackoffMs,
     maxBackoffMs: base.maxBackoffMs,

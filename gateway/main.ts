@@ -27,6 +27,10 @@ const COMMON: Record<string, FlagSpec> = {
     help: 'broker port; "" for none (behind a reverse proxy on 80/443)',
   },
   "broker-ssl": { type: "boolean", default: false, help: "use wss:// to the broker" },
+  "broker-ca": {
+    type: "string",
+    help: "PEM file of a CA (or self-signed certificate) to trust for wss://",
+  },
   "key-file": { type: "string", default: defaultKeyPath(), help: "pyaiot keys file" },
   name: { type: "string", help: "gateway name shown by the broker (default <protocol>-<host>)" },
   "max-time": { type: "string", default: "120", help: "seconds before a silent node is dropped" },
@@ -83,6 +87,7 @@ export function usage(protocol?: GatewayProtocol): string {
 export interface GatewaySettings {
   protocol: GatewayProtocol;
   brokerUrl: string;
+  brokerCaFile?: string;
   keyFile: string;
   name?: string;
   maxTimeS: number;
@@ -184,6 +189,7 @@ export async function parseGatewayArgs(args: string[]): Promise<GatewaySettings>
   const settings: GatewaySettings = {
     protocol,
     brokerUrl: `${bool("broker-ssl") ? "wss" : "ws"}://${host}${brokerPort}/gw`,
+    brokerCaFile: str("broker-ca"),
     keyFile: str("key-file")!,
     name: str("name"),
     maxTimeS: maxTime,
@@ -279,6 +285,15 @@ async function main(): Promise<number> {
     log.error(err.message); // pyaiot's exact words
     return 1;
   }
+  let brokerCa: string | undefined;
+  if (settings.brokerCaFile !== undefined) {
+    try {
+      brokerCa = await Deno.readTextFile(settings.brokerCaFile);
+    } catch (err) {
+      log.error("cannot read --broker-ca", { file: settings.brokerCaFile, err });
+      return 1;
+    }
+  }
   // Signals are caught before anything starts: a SIGINT that arrives while the gateway is still
   // starting (or right after the start-up line) must stop it cleanly, not kill the process.
   const signalled = Promise.withResolvers<string>();
@@ -299,6 +314,7 @@ async function main(): Promise<number> {
     try {
       started = await startFromSettings(settings, {
         brokerUrl: settings.brokerUrl,
+        brokerCa,
         keys,
         name: settings.name,
         maxTimeS: settings.maxTimeS,

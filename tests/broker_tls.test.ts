@@ -1,6 +1,7 @@
 // https + wss served directly by the broker, with a self-signed certificate made at test time by
 // openssl; clients trust it through Deno.createHttpClient({ caCerts }).
 import assert from "node:assert/strict";
+import { startGatewayCore } from "../gateway/common.ts";
 import { openClient, openGateway, testBroker } from "./broker_harness.ts";
 
 const sanitize = { sanitizeOps: true, sanitizeResources: true };
@@ -46,6 +47,44 @@ Deno.test("TLS: https REST and wss relay with a self-signed certificate", saniti
     assert.deepEqual(await web.next(), { type: "new", uid: "n1", dst: "all", gw: "secure" });
     for (const p of [web, gw]) await p.close();
   } finally {
+    client.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TLS: a gateway's broker link trusts a self-signed broker only when given its certificate", async () => {
+  const dir = await Deno.makeTempDir();
+  const tls = await selfSigned(dir);
+  const b = await testBroker({ tls });
+  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(tls.cert)] });
+  const brokerUrl = `${b.ws}/gw`;
+  const untrusting = startGatewayCore(
+    { brokerUrl, keys: b.keys, name: "untrusting" },
+    "t",
+    () => {},
+  );
+  const trusting = startGatewayCore(
+    { brokerUrl, keys: b.keys, name: "trusting", brokerCa: await Deno.readTextFile(tls.cert) },
+    "t",
+    () => {},
+  );
+  try {
+    assert.match(brokerUrl, /^wss:/);
+    const web = await openClient(b, { client });
+    trusting.registry.seen("tls-node", "addr", { protocol: "CoAP" });
+    const deadline = Date.now() + 5000;
+    while (!trusting.link.connected && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(trusting.link.connected, "the link with the certificate connects over wss");
+    assert.equal((await web.next((m) => m.uid === "tls-node")).gw, "trusting");
+    assert.equal(untrusting.link.connected, false, "without it the certificate is refused");
+    assert.ok(!b.relay.gateways.has("untrusting"));
+    await web.close();
+  } finally {
+    await untrusting.close();
+    await trusting.close();
     client.close();
     await b.close();
     await Deno.remove(dir, { recursive: true });
