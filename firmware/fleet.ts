@@ -10,6 +10,8 @@ export const NODE_PROTOCOLS: readonly NodeProtocol[] = ["coap", "mqtt", "mqttsn"
 export interface NodeExtras {
   /** MqttNode: the MQTT broker its gateway listens to, `mqtt://host:port`. */
   mqttUrl?: string;
+  /** MqttSnNode: awake for `awakeMs`, then asleep for `sleepS` (DISCONNECT with a duration). */
+  dutyCycle?: { awakeMs: number; sleepS: number };
 }
 
 export type NodeOptions = SimNodeOptions & NodeExtras;

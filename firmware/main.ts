@@ -27,6 +27,8 @@ const USAGE = `usage: deno task node <coap|mqtt|mqttsn|ws> [flags]
   --cbor               send values as CBOR instead of text/JSON
   --interval SECONDS   sensor push period (default 5, as RIOT)
   --name, --board, --mcu  resource values (default "Weather Sensor", native, native)
+  --temperature C, --pressure HPA, --humidity PCT   starting readings (default random per id)
+  --sleep SECONDS      mqttsn: sleep this long after each --interval awake (DISCONNECT duration)
   --debug              per-message logs
   --help`;
 
@@ -68,6 +70,10 @@ export function parseNodeArgs(args: string[]): NodeCliConfig & { debug: boolean;
         name: { type: "string" },
         board: { type: "string" },
         mcu: { type: "string" },
+        temperature: { type: "string" },
+        pressure: { type: "string" },
+        humidity: { type: "string" },
+        sleep: { type: "string" },
         debug: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -101,6 +107,29 @@ export function parseNodeArgs(args: string[]): NodeCliConfig & { debug: boolean;
     if (!Number.isFinite(s) || s <= 0) throw new UsageError("--interval must be seconds > 0");
     intervalMs = s * 1000;
   }
+  const reading = (name: "temperature" | "pressure" | "humidity") => {
+    const text = v[name];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isFinite(n)) {
+      throw new UsageError(`--${name} must be a number`);
+    }
+    return n;
+  };
+  const start = {
+    temperature: reading("temperature"),
+    pressure: reading("pressure"),
+    humidity: reading("humidity"),
+  };
+  let dutyCycle: { awakeMs: number; sleepS: number } | undefined;
+  if (v.sleep !== undefined) {
+    const s = Number(v.sleep);
+    if (protocol !== "mqttsn") throw new UsageError("--sleep is for mqttsn nodes");
+    if (!Number.isInteger(s) || s < 1 || s > 65535) {
+      throw new UsageError("--sleep must be whole seconds from 1 to 65535");
+    }
+    dutyCycle = { awakeMs: intervalMs ?? 5000, sleepS: s };
+  }
   const host = v["gateway-host"];
   const mqttUrl = v["mqtt-url"] ??
     `mqtt://${host.includes(":") ? `[${host}]` : host}:${gatewayPort}`;
@@ -119,8 +148,9 @@ export function parseNodeArgs(args: string[]): NodeCliConfig & { debug: boolean;
       gatewayPort,
       cbor: v.cbor,
       intervalMs,
-      sensors: new Sensors(id, { name: v.name, board: v.board, mcu: v.mcu }),
+      sensors: new Sensors(id, { name: v.name, board: v.board, mcu: v.mcu, ...start }),
       ...(protocol === "mqtt" ? { mqttUrl } : {}),
+      ...(dutyCycle ? { dutyCycle } : {}),
     }),
   };
 }

@@ -75,6 +75,16 @@ function hashString(s: string): number {
 }
 
 /** Resource values of one node. Sensors drift slowly, like a room would. */
+export interface SensorOptions {
+  name?: string;
+  board?: string;
+  mcu?: string;
+  /** Starting values the readings drift around from (°C, hPa, %). */
+  temperature?: number;
+  pressure?: number;
+  humidity?: number;
+}
+
 export class Sensors {
   readonly name: string;
   readonly board: string;
@@ -87,14 +97,16 @@ export class Sensors {
   #h: number;
   #rand: () => number;
 
-  constructor(id: string, opts: { name?: string; board?: string; mcu?: string } = {}) {
+  constructor(id: string, opts: SensorOptions = {}) {
     this.#rand = mulberry32(hashString(id));
     this.name = opts.name ?? "Weather Sensor";
     this.board = opts.board ?? "native";
     this.mcu = opts.mcu ?? "native";
-    this.#t = 19 + this.#rand() * 6;
-    this.#p = 1005 + this.#rand() * 15;
-    this.#h = 35 + this.#rand() * 20;
+    // Random draws happen whether or not a start is given, so a node's walk depends on its id only.
+    const t = 19 + this.#rand() * 6, p = 1005 + this.#rand() * 15, h = 35 + this.#rand() * 20;
+    this.#t = clamp(opts.temperature ?? t, -15, 40);
+    this.#p = clamp(opts.pressure ?? p, 950, 1030);
+    this.#h = clamp(opts.humidity ?? h, 0, 100);
   }
 
   /** Moves every sensor one step; call once per push period. */

@@ -36,19 +36,41 @@ Deno.test("node CLI: fleet ids derive from --id, one node keeps the id as given"
   equal(parseNodeArgs(["mqttsn", "--interval", "0.5"]).options("x").intervalMs, 500);
   equal(parseNodeArgs(["ws"]).pauseMs, 100);
   equal(parseNodeArgs(["ws", "--batch-pause", "0"]).pauseMs, 0);
+  // Starting readings, in RIOT's formats; they then drift from there.
+  const s = parseNodeArgs(["coap", "--temperature", "30", "--pressure", "990", "--humidity", "80"])
+    .options("x").sensors!;
+  deepEqual([s.get("temperature"), s.get("pressure"), s.get("humidity")], [
+    "30.0°C",
+    "990.00hPa",
+    "80.00%",
+  ]);
+  const sleepy = parseNodeArgs(["mqttsn", "--interval", "2", "--sleep", "30"]).options("x");
+  deepEqual(sleepy.dutyCycle, { awakeMs: 2000, sleepS: 30 });
+  equal(parseNodeArgs(["mqttsn"]).options("x").dutyCycle, undefined);
 });
 
 Deno.test("node CLI: bad arguments are usage errors", () => {
   for (
-    const args of [[], ["zigbee"], ["coap", "ws"], ["coap", "--count", "0"], ["ws", "--bogus"], [
-      "ws",
-      "--batch-pause",
-      "soon",
-    ], [
-      "coap",
-      "--interval",
-      "-1",
-    ]]
+    const args of [
+      [],
+      ["zigbee"],
+      ["coap", "ws"],
+      ["coap", "--count", "0"],
+      ["ws", "--bogus"],
+      [
+        "ws",
+        "--batch-pause",
+        "soon",
+      ],
+      [
+        "coap",
+        "--interval",
+        "-1",
+      ],
+      ["coap", "--temperature", "warm"],
+      ["coap", "--sleep", "10"],
+      ["mqttsn", "--sleep", "0"],
+    ]
   ) {
     let thrown: unknown;
     try {
