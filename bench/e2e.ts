@@ -33,6 +33,7 @@ const SECONDS = QUICK ? 1 : 2;
 const RAMP = [30_000, 45_000, 70_000, 100_000];
 const NODES = Number(flags.nodes ?? 100);
 const SATURATED_P99_MS = 50;
+const WARMUP_RATE = 5000;
 const FANOUT_CLIENTS = 100;
 const FANOUT_RATE = 1000;
 const RTT_SAMPLES = QUICK ? 20 : 50;
@@ -311,6 +312,10 @@ async function main() {
           progress(`${path.label}: registering ${NODES} nodes`);
           await path.setup(ids, clients, 30_000);
           const ctx = { path, clients, measured, gateway: g.gateway, brokerPort: broker.port };
+          // Warm-up, not reported: JIT and heap growth of every process on the path (the first
+          // seconds of a fresh aedes or gateway show 15-20 ms pauses that never come back).
+          progress(`${path.label}: warm-up`);
+          await runLoad(ctx, { rate: WARMUP_RATE, count: WARMUP_RATE * SECONDS });
           // Rising rates; past the last, keep rising until loss, queueing or the generator gives
           // out. The saturation point is the highest offered rate delivered with <= 0.1% loss and
           // a p99 under SATURATED_P99_MS (beyond it the services only queue what they cannot
