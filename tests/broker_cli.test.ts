@@ -13,7 +13,9 @@ Deno.test("settings: defaults, config file with pyaiot names, flags win", async 
   assert.equal(d.host, "0.0.0.0");
   assert.equal(d.tokenMaxAgeSeconds, 300);
   assert.equal(d.maxFrameBytes, 65536);
+  assert.equal(d.clientBufferBytes, 16 * 1024 * 1024);
   assert.equal(d.writeToken, undefined);
+  assert.equal((await loadSettings(["--client-buffer-bytes", "100000000"])).clientBufferBytes, 1e8);
   assert.match(d.keyFile, /\/\.pyaiot\/keys$/);
   const dir = await Deno.makeTempDir();
   try {
@@ -42,6 +44,7 @@ Deno.test("settings: defaults, config file with pyaiot names, flags win", async 
     await bad(["--port", "abc"], /--port must be a non-negative number/);
     await bad(["--port", "70000"], /bad port/);
     await bad(["--tls-cert", "c.pem"], /go together/);
+    await bad(["--client-buffer-bytes", "1000"], /--client-buffer-bytes/);
     await bad(["--nope"], /Unknown option/);
     await bad(["--config", `${dir}/missing.json`], /Config file not found/);
     await Deno.writeTextFile(`${dir}/bad.json`, "{port: 1");
