@@ -15,6 +15,7 @@ import {
 } from "../core-wasm/mod.ts";
 import { STAMP_ENDPOINT, type WebClients } from "./e2e_client.ts";
 import { type LoadPath, NODE_MTU, registerWindowed } from "./e2e_load.ts";
+import { NO_RESPONSE_2XX } from "../gateway/coap/message_layer.ts";
 
 const encoder = new TextEncoder();
 
@@ -32,7 +33,6 @@ interface CoapSimNode {
 }
 
 const EMPTY = new Uint8Array(0);
-const NO_2XX: CoapOptionValue = { number: CoapOption.NO_RESPONSE, value: new Uint8Array([2]) };
 
 /**
  * CoAP nodes as RIOT's gcoap firmwares and firmware/coap_node.ts behave: each its own UDP socket
@@ -159,7 +159,9 @@ export class CoapLoad implements LoadPath {
       messageId,
       token: EMPTY,
       // Values as firmware/coap_node.ts posts them: No-Response for 2.xx (RFC 7967).
-      options: path === "server" ? [...uriOptions(path, query), NO_2XX] : uriOptions(path, query),
+      options: path === "server"
+        ? [...uriOptions(path, query), NO_RESPONSE_2XX]
+        : uriOptions(path, query),
       payload: encoder.encode(text),
     });
   }

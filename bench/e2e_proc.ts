@@ -59,10 +59,8 @@ export async function startService(
   keys: Keys,
   flags: Record<string, string> = {},
   timeoutMs = 60_000,
-  /** Extra `deno run` flags, e.g. `--inspect=127.0.0.1:9229` to profile a service. */
-  denoFlags: string[] = [],
 ): Promise<ServiceProcess> {
-  const args = ["run", "-A", "--v8-flags=--expose-gc", ...denoFlags, SERVICE, role];
+  const args = ["run", "-A", "--v8-flags=--expose-gc", SERVICE, role];
   for (const [k, v] of Object.entries(flags)) args.push(`--${k}=${v}`);
   const child = new Deno.Command(Deno.execPath(), {
     args,

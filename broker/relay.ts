@@ -35,7 +35,7 @@ export const DEFAULT_CLIENT_BUFFERED_BYTES = 16 * 1024 * 1024;
 export interface RelayOptions {
   /** False with `--write-token`: only clients that presented it may write. */
   writesOpen: boolean;
-  maxClientBufferedBytes?: number;
+  clientBufferBytes?: number;
 }
 
 /** The part of a websocket the relay uses; tests of the relay may pass anything shaped so. */
@@ -87,7 +87,7 @@ export class Relay {
   readonly #maxBuffered: number;
 
   constructor(readonly metrics: BrokerMetrics, readonly opts: RelayOptions) {
-    this.#maxBuffered = opts.maxClientBufferedBytes ?? DEFAULT_CLIENT_BUFFERED_BYTES;
+    this.#maxBuffered = opts.clientBufferBytes ?? DEFAULT_CLIENT_BUFFERED_BYTES;
   }
 
   /** pyaiot's gateways send no name: they become gw-1, gw-2, ... */

@@ -92,7 +92,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const metrics = new BrokerMetrics();
   const relay = new Relay(metrics, {
     writesOpen: opts.writeToken === undefined,
-    maxClientBufferedBytes: opts.clientBufferBytes,
+    clientBufferBytes: opts.clientBufferBytes,
   });
   const sockets = new Set<WebSocket>();
   let closing = false;

@@ -16,7 +16,12 @@ import {
   uriOptions,
 } from "../core-wasm/mod.ts";
 import { createLogger } from "../common/log.ts";
-import { MessageLayer, rejectUnknownCritical, type Reply } from "../gateway/coap/message_layer.ts";
+import {
+  MessageLayer,
+  NO_RESPONSE_2XX,
+  rejectUnknownCritical,
+  type Reply,
+} from "../gateway/coap/message_layer.ts";
 import type { CoapParams } from "../gateway/coap/params.ts";
 import { type Peer, peerKey, UdpEndpoint } from "../gateway/coap/udp_endpoint.ts";
 import {
@@ -33,7 +38,6 @@ const log = createLogger("coap-node");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
-const NO_2XX = new Uint8Array([2]);
 /** Every Nth notification is confirmable, so a vanished observer is noticed (RFC 7641 4.5). */
 const CON_EVERY = 10;
 const MAX_TRACKED_NOTIFICATIONS = 1024;
@@ -140,7 +144,7 @@ export class CoapNode implements SimNode {
     const options = uriOptions(path, query);
     // Values go with No-Response for 2.xx (RFC 7967): a battery node's radio need not wake for
     // "Received"; errors still come back. /alive keeps pyaiot's answer.
-    if (path === "server") options.push({ number: CoapOption.NO_RESPONSE, value: NO_2XX });
+    if (path === "server") options.push(NO_RESPONSE_2XX);
     layer.sendNon({
       code: CoapCode.POST,
       token: EMPTY,

@@ -30,6 +30,8 @@ export const DEFAULT_MAX_NODES = 100_000;
 
 export interface GatewayCore {
   name: string;
+  /** `maxNodes` with its default: the one bound every protocol enforces. */
+  maxNodes: number;
   registry: NodeRegistry;
   link: BrokerLink;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export function startGatewayCore(
   link.start();
   return {
     name,
+    maxNodes: base.maxNodes ?? DEFAULT_MAX_NODES,
     registry,
     link,
     async close() {

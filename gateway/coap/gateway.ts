@@ -5,12 +5,7 @@ import { CoapCode, uriOptions } from "../../core-wasm/mod.ts";
 import { createLogger } from "../../common/log.ts";
 import type { ResourceMeta } from "../../common/wire.ts";
 import type { NodeRecord } from "../../common/node.ts";
-import {
-  DEFAULT_MAX_NODES,
-  type GatewayBaseOptions,
-  type RunningGateway,
-  startGatewayCore,
-} from "../common.ts";
+import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
 import { Block1Assembler, requestBlockwise } from "./blockwise.ts";
 import { discover, type DiscoveredResource, forwardValue } from "./discovery.ts";
 import { Exchanges } from "./exchanges.ts";
@@ -85,7 +80,6 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
   const book = new AddressBook();
   const states = new Map<string, NodeState>();
   const counters = { discoveries: 0, discoveryFailures: 0, refusedNodes: 0 };
-  const maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
   const nodePort = opts.nodePort ?? 5683;
   const discoveries = new TaskLimiter(opts.maxConcurrentDiscoveries ?? 32);
 
@@ -116,7 +110,7 @@ export function startCoapGateway(opts: CoapGatewayOptions): Promise<RunningCoapG
   }
 
   function alive(e: AliveEvent): boolean {
-    if (registry.size >= maxNodes && !registry.get(e.uid)) {
+    if (registry.size >= core.maxNodes && !registry.get(e.uid)) {
       counters.refusedNodes++;
       return false; // a flood of made-up uids must not grow the node list without bound
     }

@@ -63,6 +63,12 @@ export function responseSuppressed(req: CoapMessage, code: number): boolean {
   return (decodeUint(v) & (1 << ((code >> 5) - 1))) !== 0;
 }
 
+/** No-Response for 2.xx: "tell me only if something went wrong" (a node posting values). */
+export const NO_RESPONSE_2XX: CoapOptionValue = {
+  number: CoapOption.NO_RESPONSE,
+  value: new Uint8Array([2]),
+};
+
 function handlerFailed(err: unknown, peer: Peer): Reply {
   log.warn("request handler threw", { peer: peerKey(peer), err });
   return { code: CoapCode.INTERNAL_SERVER_ERROR };

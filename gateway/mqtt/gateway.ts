@@ -7,12 +7,7 @@
 // every subscription is renewed and `gateway/check` is published on each (re)connect.
 import mqtt, { type MqttClient } from "mqtt";
 import { createLogger } from "../../common/log.ts";
-import {
-  DEFAULT_MAX_NODES,
-  type GatewayBaseOptions,
-  type RunningGateway,
-  startGatewayCore,
-} from "../common.ts";
+import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
 import { PyaiotTopics, type TopicTransport } from "../topics.ts";
 
 const log = createLogger("gateway-mqtt");
@@ -110,7 +105,7 @@ export async function startMqttGateway(opts: MqttGatewayOptions): Promise<Runnin
     registry: core.registry,
     transport,
     protocol: "MQTT",
-    maxNodes: opts.maxNodes ?? DEFAULT_MAX_NODES,
+    maxNodes: core.maxNodes,
   });
   topics = t;
 

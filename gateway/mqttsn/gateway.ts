@@ -3,12 +3,7 @@
 // node/<id>/resources, node/<id>/<r>, gateway/...) map it onto the shared node model, so an
 // MQTT-SN node looks the same as an MQTT node on the dashboard.
 import { createLogger } from "../../common/log.ts";
-import {
-  DEFAULT_MAX_NODES,
-  type GatewayBaseOptions,
-  type RunningGateway,
-  startGatewayCore,
-} from "../common.ts";
+import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
 import { PyaiotTopics } from "../topics.ts";
 import { PredefinedTopics, readPredefinedFile } from "./predefined.ts";
 import { type MqttSnServer, type MqttSnServerOptions, startMqttSnServer } from "./server.ts";
@@ -40,7 +35,6 @@ export async function startMqttSnGateway(
 ): Promise<RunningMqttSnGateway> {
   const fromFile = opts.predefinedFile ? await readPredefinedFile(opts.predefinedFile) : {};
   const predefined = new PredefinedTopics({ ...fromFile, ...opts.predefined });
-  const maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
 
   // Writes come from the broker link; they are published locally as gateway/<id>/<r>/set.
   // The topic handler needs the server and the server needs the handler: tied through `ref`.
@@ -52,7 +46,7 @@ export async function startMqttSnGateway(
   try {
     server = startMqttSnServer({
       // One session per node: the session bound follows the node bound unless tuned apart.
-      maxClients: maxNodes,
+      maxClients: core.maxNodes,
       ...opts.server,
       host: opts.host,
       port: opts.port ?? 1885,
@@ -67,7 +61,7 @@ export async function startMqttSnGateway(
   const topics = ref.topics = new PyaiotTopics({
     registry: core.registry,
     protocol: "MQTT-SN",
-    maxNodes,
+    maxNodes: core.maxNodes,
     // The gateway sees every publish in its own topic space: nothing to subscribe to.
     transport: {
       publish: (topic, payload) => server.publish(topic, te.encode(payload), 1),

@@ -10,12 +10,7 @@
 import { createLogger } from "../../common/log.ts";
 import { checkFrame } from "../../common/wire.ts";
 import { closeReason, frameTooBig, type RateLimit, TokenBucket } from "../../broker/limits.ts";
-import {
-  DEFAULT_MAX_NODES,
-  type GatewayBaseOptions,
-  type RunningGateway,
-  startGatewayCore,
-} from "../common.ts";
+import { type GatewayBaseOptions, type RunningGateway, startGatewayCore } from "../common.ts";
 
 const log = createLogger("gateway-ws");
 
@@ -69,7 +64,6 @@ interface NodeConn {
 
 export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsGateway> {
   const maxFrame = opts.maxFrameBytes ?? 16 * 1024;
-  const maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
   const maxResources = opts.maxResources ?? 64;
   const stats: WsGatewayStats = {
     connections: 0,
@@ -198,7 +192,7 @@ export async function startWsGateway(opts: WsGatewayOptions): Promise<RunningWsG
         stats.refused++;
         return new Response("Invalid node id", { status: 400 });
       }
-      if (sockets.size >= maxNodes) {
+      if (sockets.size >= core.maxNodes) {
         stats.refused++;
         return new Response("Too many nodes", { status: 503 });
       }
